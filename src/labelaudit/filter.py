@@ -1,0 +1,260 @@
+"""Find label issues: which examples are probably mislabelled.
+
+``filter_by`` chooses the rule (Northcutt, Jiang, Chuang, JAIR 2021, section 3.2):
+
+* ``"prune_by_noise_rate"`` (default): for every off-diagonal cell ``(i, j)`` of the calibrated
+  confident joint, the examples labelled ``i`` with the largest margin ``p[j] - p[i]``, as many
+  as the cell counts;
+* ``"prune_by_class"``: for every given class ``i``, the examples labelled ``i`` with the lowest
+  ``p[i]``, as many as row ``i`` counts off the diagonal (with a ``confident_joint`` whose rows
+  are not calibrated: as many as the diagonal does not vouch for, ``n_i - C[i][i]``);
+* ``"both"``: flagged by both of the above;
+* ``"confident_learning"``: the examples counted off the diagonal of the confident joint;
+* ``"predicted_neq_given"``: the given label is not among the most probable classes;
+* ``"low_normalized_margin"`` / ``"low_self_confidence"``: the ``num_label_issues``
+  (``"off_diagonal"``) examples with the lowest score.
+
+The pruning rules never flag an example whose given label is among the model's most probable
+classes. Every selection breaks exact ties by row index (lower first), so results do not depend
+on block size or ``n_jobs``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from labelaudit._kernels import SCORE_METHODS, largest_margin_rows, smallest_per_group
+from labelaudit._validate import (
+    check_choice,
+    check_class_count_vector,
+    check_confident_joint,
+    check_fraction,
+    check_nonnegative_int,
+)
+from labelaudit.noise import Passes, _calibrate, _scaled_off_diagonal, apportion
+from labelaudit.rank import check_rank_kwargs, rank_rows, scores_for
+
+FILTER_METHODS = (
+    "prune_by_noise_rate",
+    "prune_by_class",
+    "both",
+    "confident_learning",
+    "predicted_neq_given",
+    "low_normalized_margin",
+    "low_self_confidence",
+)
+_PRUNING = ("prune_by_noise_rate", "prune_by_class", "both")
+
+
+def _flag_total(wanted: float, frac_noise: float, available: int, min_examples_per_class: int) -> int:
+    """``round(frac_noise * wanted)``, keeping at least ``min_examples_per_class`` of ``available``."""
+    return min(int(np.floor(frac_noise * float(wanted) + 0.5)), max(available - min_examples_per_class, 0))
+
+
+def noise_rate_counts(
+    confident_joint: np.ndarray, label_counts: np.ndarray, frac_noise: float, min_examples_per_class: int
+) -> np.ndarray:
+    """Prune by noise rate: how many to flag in each off-diagonal cell (rows given, columns true).
+
+    Row ``i`` flags ``round(frac_noise * its off-diagonal total)``, keeping at least
+    ``min_examples_per_class`` of the ``label_counts[i]`` examples, shared among its cells in
+    proportion to their counts (largest remainder).
+
+    >>> noise_rate_counts(np.array([[5, 3], [1, 2]]), np.array([8, 3]), 0.5, 1)
+    array([[0, 2],
+           [1, 0]])
+    """
+    k = len(label_counts)
+    out = np.zeros((k, k), dtype=np.int64)
+    for i in range(k):
+        off = confident_joint[i].copy()
+        off[i] = 0
+        if off.sum() > 0:
+            total = _flag_total(off.sum(), frac_noise, int(label_counts[i]), min_examples_per_class)
+            out[i] = apportion(off, total)
+    return out
+
+
+def class_counts(
+    confident_joint: np.ndarray, label_counts: np.ndarray, frac_noise: float, min_examples_per_class: int
+) -> np.ndarray:
+    """Prune by class: how many examples of each given class to flag.
+
+    Class ``i`` flags the examples its diagonal does not vouch for, ``label_counts[i] -
+    confident_joint[i][i]`` (the off-diagonal total when the joint is calibrated), times
+    ``frac_noise``, keeping at least ``min_examples_per_class``.
+
+    >>> class_counts(np.array([[5, 3], [1, 2]]), np.array([8, 4]), 1.0, 1)
+    array([3, 2])
+    """
+    unconfirmed = np.maximum(label_counts - np.diagonal(confident_joint), 0)
+    return np.array(
+        [
+            _flag_total(u, frac_noise, int(c), min_examples_per_class)
+            for u, c in zip(unconfirmed, label_counts)
+        ],
+        dtype=np.int64,
+    )
+
+
+def find_label_issues(
+    labels: Any,
+    pred_probs: Any,
+    *,
+    filter_by: str = "prune_by_noise_rate",
+    frac_noise: float = 1.0,
+    num_to_remove_per_class: Any = None,
+    min_examples_per_class: int = 1,
+    confident_joint: Any = None,
+    return_indices_ranked_by: str | None = None,
+    rank_by_kwargs: dict[str, Any] | None = None,
+    classes: Any = None,
+    n_jobs: int | None = None,
+) -> np.ndarray:
+    """Flag the examples whose given label is probably wrong.
+
+    Parameters
+    ----------
+    labels : array-like of shape (n,)
+        Given labels: indices ``0..K-1`` or class names (see ``classes``).
+    pred_probs : array-like of shape (n, K)
+        Out-of-sample predicted probabilities (e.g. from cross-validation). Any array with
+        ``shape``, ``dtype`` and row slicing (``np.memmap``, zarr, h5py) is read block by block.
+    filter_by : str, default "prune_by_noise_rate"
+        The rule; see the module documentation.
+    frac_noise : float in [0, 1], default 1.0
+        Flag this fraction of the estimated number of issues (pruning rules only).
+    num_to_remove_per_class : array-like of shape (K,), optional
+        For ``"prune_by_class"`` and the class half of ``"both"``: how many to flag per class.
+    min_examples_per_class : int, default 1
+        Pruning rules keep at least this many examples of every given class.
+    confident_joint : array-like of shape (K, K), optional
+        Counts to use instead of the calibrated confident joint (pruning rules) or to estimate
+        the number of issues (``low_*`` rules). Used as given.
+    return_indices_ranked_by : {None, "self_confidence", "normalized_margin",
+        "confidence_weighted_entropy"}
+        ``None`` returns a boolean mask; otherwise the flagged row indices, most likely
+        mislabelled first (by that score, ties by row index).
+    rank_by_kwargs : dict, optional
+        ``{"adjust_pred_probs": bool}`` for the ranking score.
+    classes : array-like of shape (K,), optional
+        The class of each ``pred_probs`` column, when ``labels`` are class names.
+    n_jobs : int, optional
+        Threads over row blocks (``-1``: one per core); the result does not depend on it.
+
+    Returns
+    -------
+    ndarray
+        Boolean mask of shape (n,), or int64 row indices when ``return_indices_ranked_by``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from labelaudit import find_label_issues
+    >>> labels = [0, 0, 0, 1, 1, 1]
+    >>> pred_probs = np.array([[.9, .1], [.8, .2], [.1, .9], [.2, .8], [.3, .7], [.7, .3]])
+    >>> find_label_issues(labels, pred_probs)
+    array([False, False,  True, False, False,  True])
+    >>> find_label_issues(labels, pred_probs, return_indices_ranked_by="self_confidence")
+    array([2, 5])
+    """
+    check_choice("filter_by", filter_by, FILTER_METHODS)
+    frac_noise = check_fraction("frac_noise", frac_noise)
+    min_examples_per_class = check_nonnegative_int("min_examples_per_class", min_examples_per_class)
+    if return_indices_ranked_by is not None:
+        check_choice("return_indices_ranked_by", return_indices_ranked_by, SCORE_METHODS)
+    rank_kwargs = check_rank_kwargs(rank_by_kwargs)
+    if num_to_remove_per_class is not None and filter_by not in ("prune_by_class", "both"):
+        raise ValueError(
+            f"num_to_remove_per_class is used only with filter_by='prune_by_class' or 'both'; "
+            f"got filter_by={filter_by!r}. Drop it or change filter_by."
+        )
+    if confident_joint is not None and filter_by in ("confident_learning", "predicted_neq_given"):
+        raise ValueError(
+            f"filter_by={filter_by!r} works from pred_probs row by row and does not use "
+            "confident_joint; drop confident_joint or pick a pruning or low_* rule."
+        )
+
+    passes = Passes(
+        labels,
+        pred_probs,
+        classes=classes,
+        n_jobs=n_jobs,
+        keep_self_confidence=filter_by in ("prune_by_class", "both"),
+    )
+    k = passes.num_classes
+    cj = None if confident_joint is None else check_confident_joint(confident_joint, k)
+    remove = (
+        None
+        if num_to_remove_per_class is None
+        else check_class_count_vector("num_to_remove_per_class", num_to_remove_per_class, k)
+    )
+
+    scores = None
+    if filter_by == "predicted_neq_given":
+        mask = ~passes.counts.agrees
+    elif filter_by == "confident_learning":
+        mask = _mask_of(passes.counts.off_diagonal_rows, passes.num_examples)
+    elif filter_by in ("low_normalized_margin", "low_self_confidence"):
+        method = filter_by.removeprefix("low_")
+        passes.stats  # noqa: B018 (checks every value before anything is selected)
+        num = _scaled_off_diagonal(cj if cj is not None else passes.counts.confident_joint, passes.num_examples)
+        scores = scores_for(passes, method, adjust_pred_probs=False)
+        everyone = np.zeros(passes.num_examples, dtype=np.int64)
+        rows = np.arange(passes.num_examples)
+        chosen = smallest_per_group(everyone, scores, rows, np.array([num]))
+        mask = _mask_of(chosen, passes.num_examples)
+        if return_indices_ranked_by != method or rank_kwargs.get("adjust_pred_probs"):
+            scores = None
+    else:
+        mask = _prune(passes, filter_by, cj, frac_noise, min_examples_per_class, remove)
+
+    if return_indices_ranked_by is None:
+        return mask
+    if scores is None:
+        scores = scores_for(passes, return_indices_ranked_by, bool(rank_kwargs.get("adjust_pred_probs")))
+    rows = np.flatnonzero(mask)
+    return rank_rows(rows, scores[rows])
+
+
+def _mask_of(rows: np.ndarray, num_examples: int) -> np.ndarray:
+    mask = np.zeros(num_examples, dtype=bool)
+    mask[rows] = True
+    return mask
+
+
+def _prune(
+    passes: Passes,
+    filter_by: str,
+    confident_joint: np.ndarray | None,
+    frac_noise: float,
+    min_examples_per_class: int,
+    remove: np.ndarray | None,
+) -> np.ndarray:
+    label_counts = passes.stats.counts
+    if remove is not None and (remove > label_counts).any():
+        i = int(np.flatnonzero(remove > label_counts)[0])
+        raise ValueError(
+            f"num_to_remove_per_class[{i}] = {remove[i]} but class {i} has only "
+            f"{label_counts[i]} examples; ask for at most that many."
+        )
+    if confident_joint is None:
+        confident_joint = _calibrate(passes.counts.confident_joint, label_counts)
+    n = passes.num_examples
+    codes = passes.labels.codes
+    mask = np.ones(n, dtype=bool)
+    if filter_by in ("prune_by_class", "both"):
+        per_class = (
+            class_counts(confident_joint, label_counts, frac_noise, min_examples_per_class)
+            if remove is None
+            else remove
+        )
+        chosen = smallest_per_group(codes, passes.stats.self_confidence, np.arange(n), per_class)
+        mask &= _mask_of(chosen, n)
+    if filter_by in ("prune_by_noise_rate", "both"):
+        per_cell = noise_rate_counts(confident_joint, label_counts, frac_noise, min_examples_per_class)
+        chosen = largest_margin_rows(codes, passes.pred_probs, per_cell, n_jobs=passes.n_jobs)
+        mask &= _mask_of(chosen, n)
+    return mask & ~passes.counts.agrees

@@ -1,0 +1,409 @@
+"""Dataset health: which classes are noisiest, which pairs overlap, one overall score.
+
+Everything here derives from the estimated joint ``Q[i][j] = P(given = i, true = j)`` (the
+calibrated confident joint divided by ``n``):
+
+* per class ``k``: ``label_issues`` = examples labelled ``k`` whose true class is another
+  (``n * (sum_j Q[k][j] - Q[k][k])``); ``inverse_label_issues`` = examples of true class ``k``
+  labelled as another; ``label_noise = P(true != k | given = k)``; ``inverse_label_noise =
+  P(given != k | true = k)``; ``label_quality_score = 1 - label_noise``. A class with no
+  examples has undefined (NaN) rates.
+* per pair of classes: ``num_overlapping_examples`` = ``n * (Q[a][b] + Q[b][a])`` and
+  ``joint_probability = Q[a][b] + Q[b][a]``.
+* ``overall_label_health_score`` = ``trace(Q)``, the estimated fraction of correct labels.
+"""
+
+from __future__ import annotations
+
+import html
+import sys
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from labelaudit._validate import check_confident_joint, check_n_jobs
+from labelaudit.noise import Passes, _calibrate, _latent_from_joint, encode_labels
+
+CLASS_COLUMNS = [
+    "class",
+    "class_name",
+    "label_issues",
+    "inverse_label_issues",
+    "label_noise",
+    "inverse_label_noise",
+    "label_quality_score",
+]
+OVERLAP_COLUMNS = [
+    "class_a",
+    "class_name_a",
+    "class_b",
+    "class_name_b",
+    "num_overlapping_examples",
+    "joint_probability",
+]
+
+
+@dataclass(frozen=True)
+class _Joint:
+    joint: np.ndarray
+    confident_joint: np.ndarray  # calibrated counts behind ``joint``
+    num_examples: int
+    class_names: list[Any]
+
+
+def _names(class_names: Any, classes: np.ndarray, num_classes: int) -> list[Any]:
+    if class_names is None:
+        return [c.item() if isinstance(c, np.generic) else c for c in classes]
+    names = list(class_names)
+    if len(names) != num_classes:
+        raise ValueError(
+            f"class_names has {len(names)} entries but there are {num_classes} classes; "
+            "give one name per pred_probs column."
+        )
+    return names
+
+
+def _resolve_joint(
+    labels: Any,
+    pred_probs: Any,
+    *,
+    joint: Any = None,
+    confident_joint: Any = None,
+    num_examples: int | None = None,
+    class_names: Any = None,
+    classes: Any = None,
+    n_jobs: int | None = None,
+) -> _Joint:
+    """The calibrated joint from whichever inputs were given (one place for every function)."""
+    if joint is not None:
+        q = check_confident_joint(joint).astype(np.float64)
+        if not np.isclose(q.sum(), 1.0, atol=1e-6):
+            raise ValueError(f"joint must sum to 1 (a joint distribution); it sums to {q.sum():.6g}.")
+        if num_examples is None:
+            if labels is None:
+                raise ValueError("with joint= alone, pass num_examples= (or labels) to count issues.")
+            num_examples = len(np.asarray(labels))
+        k = q.shape[0]
+        return _Joint(q, q * num_examples, int(num_examples), _names(class_names, np.arange(k), k))
+    if labels is None:
+        raise ValueError("pass labels (with pred_probs or confident_joint), or joint= with num_examples=.")
+    if confident_joint is not None:
+        cj = check_confident_joint(confident_joint)
+        enc = encode_labels(labels, cj.shape[0], classes=classes)
+        calibrated = _calibrate(cj, enc.counts())
+    else:
+        if pred_probs is None:
+            raise ValueError("pass pred_probs (or confident_joint) together with labels.")
+        passes = Passes(labels, pred_probs, classes=classes, n_jobs=check_n_jobs(n_jobs))
+        enc = passes.labels
+        calibrated = passes.calibrated_joint()
+    n = len(enc.codes)
+    names = _names(class_names, enc.classes, enc.num_classes)
+    return _Joint(calibrated / n, calibrated, n, names)
+
+
+def _class_table(q: _Joint) -> pd.DataFrame:
+    joint, n = q.joint, q.num_examples
+    diag = np.diagonal(joint)
+    given, true = joint.sum(axis=1), joint.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        noise = np.where(given > 0, (given - diag) / given, np.nan)
+        inverse_noise = np.where(true > 0, (true - diag) / true, np.nan)
+    table = pd.DataFrame(
+        {
+            "class": np.arange(len(diag)),
+            "class_name": q.class_names,
+            "label_issues": np.rint((given - diag) * n).astype(np.int64),
+            "inverse_label_issues": np.rint((true - diag) * n).astype(np.int64),
+            "label_noise": noise,
+            "inverse_label_noise": inverse_noise,
+            "label_quality_score": 1.0 - noise,
+        }
+    )
+    return table.sort_values(
+        ["label_quality_score", "class"], kind="stable", na_position="last"
+    ).reset_index(drop=True)
+
+
+def _overlap_table(q: _Joint, asymmetric: bool) -> pd.DataFrame:
+    joint, n = q.joint, q.num_examples
+    k = joint.shape[0]
+    a, b = np.nonzero(~np.eye(k, dtype=bool)) if asymmetric else np.triu_indices(k, 1)
+    prob = joint[a, b] if asymmetric else joint[a, b] + joint[b, a]
+    keep = prob > 0
+    a, b, prob = a[keep], b[keep], prob[keep]
+    order = np.lexsort((b, a, -prob))
+    names = np.array(q.class_names, dtype=object)
+    return pd.DataFrame(
+        {
+            "class_a": a[order],
+            "class_name_a": names[a[order]],
+            "class_b": b[order],
+            "class_name_b": names[b[order]],
+            "num_overlapping_examples": np.rint(prob[order] * n).astype(np.int64),
+            "joint_probability": prob[order],
+        },
+        columns=OVERLAP_COLUMNS,
+    )
+
+
+def rank_classes_by_label_quality(
+    labels: Any = None,
+    pred_probs: Any = None,
+    *,
+    class_names: Any = None,
+    num_examples: int | None = None,
+    joint: Any = None,
+    confident_joint: Any = None,
+    classes: Any = None,
+    n_jobs: int | None = None,
+) -> pd.DataFrame:
+    """One row per class, worst label quality first (columns in ``CLASS_COLUMNS``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from labelaudit import rank_classes_by_label_quality
+    >>> labels = [0, 0, 0, 1, 1, 1]
+    >>> pred_probs = np.array([[.9, .1], [.8, .2], [.1, .9], [.2, .8], [.3, .7], [.7, .3]])
+    >>> rank_classes_by_label_quality(labels, pred_probs)[["class", "label_issues", "label_noise"]]
+       class  label_issues  label_noise
+    0      0             1     0.333333
+    1      1             1     0.333333
+    """
+    q = _resolve_joint(
+        labels, pred_probs, joint=joint, confident_joint=confident_joint,
+        num_examples=num_examples, class_names=class_names, classes=classes, n_jobs=n_jobs,
+    )
+    return _class_table(q)
+
+
+def find_overlapping_classes(
+    labels: Any = None,
+    pred_probs: Any = None,
+    *,
+    asymmetric: bool = False,
+    class_names: Any = None,
+    num_examples: int | None = None,
+    joint: Any = None,
+    confident_joint: Any = None,
+    classes: Any = None,
+    n_jobs: int | None = None,
+) -> pd.DataFrame:
+    """Pairs of classes that the labels confuse, most overlapping first.
+
+    With ``asymmetric=True`` each ordered pair (given ``class_a``, true ``class_b``) is its own
+    row. Pairs with no estimated overlap are left out; ties are ordered by class index.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from labelaudit import find_overlapping_classes
+    >>> labels = [0, 0, 0, 1, 1, 1]
+    >>> pred_probs = np.array([[.9, .1], [.8, .2], [.1, .9], [.2, .8], [.3, .7], [.7, .3]])
+    >>> find_overlapping_classes(labels, pred_probs)[["class_a", "class_b", "num_overlapping_examples"]]
+       class_a  class_b  num_overlapping_examples
+    0        0        1                         2
+    """
+    q = _resolve_joint(
+        labels, pred_probs, joint=joint, confident_joint=confident_joint,
+        num_examples=num_examples, class_names=class_names, classes=classes, n_jobs=n_jobs,
+    )
+    return _overlap_table(q, bool(asymmetric))
+
+
+def overall_label_health_score(
+    labels: Any = None,
+    pred_probs: Any = None,
+    *,
+    joint: Any = None,
+    confident_joint: Any = None,
+    classes: Any = None,
+    n_jobs: int | None = None,
+) -> float:
+    """Estimated fraction of correct labels, ``trace`` of the joint (1.0 = no issues found).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from labelaudit import overall_label_health_score
+    >>> labels = [0, 0, 0, 1, 1, 1]
+    >>> pred_probs = np.array([[.9, .1], [.8, .2], [.1, .9], [.2, .8], [.3, .7], [.7, .3]])
+    >>> round(overall_label_health_score(labels, pred_probs), 4)
+    0.6667
+    """
+    q = _resolve_joint(
+        labels, pred_probs, joint=joint, confident_joint=confident_joint,
+        num_examples=1 if joint is not None and labels is None else None, classes=classes, n_jobs=n_jobs,
+    )
+    return float(np.trace(q.joint))
+
+
+def _plain(value: Any) -> Any:
+    """numpy and pandas values as JSON-ready Python types (NaN becomes None)."""
+    if isinstance(value, np.ndarray):
+        return [_plain(v) for v in value.tolist()]
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and value != value:
+        return None
+    return value
+
+
+@dataclass(frozen=True)
+class HealthSummary:
+    """The health of a dataset's labels; see the module documentation for every figure.
+
+    ``str(summary)`` is a readable report, ``summary`` in a notebook renders HTML, and
+    :meth:`to_dict` gives plain Python types (JSON-ready).
+    """
+
+    classes: pd.DataFrame
+    overlapping_classes: pd.DataFrame
+    overall_label_health_score: float
+    joint: np.ndarray
+    confident_joint: np.ndarray
+    noise_matrix: np.ndarray
+    inverse_noise_matrix: np.ndarray
+    py: np.ndarray
+    num_examples: int
+    class_names: list[Any] = field(default_factory=list)
+
+    @property
+    def num_label_issues(self) -> int:
+        """Estimated number of mislabelled examples (sum of ``classes.label_issues``)."""
+        return int(self.classes["label_issues"].sum())
+
+    def __repr__(self) -> str:
+        worst = self.classes.iloc[0]
+        return (
+            f"HealthSummary(num_examples={self.num_examples}, num_classes={len(self.classes)}, "
+            f"overall_label_health_score={self.overall_label_health_score:.4f}, "
+            f"num_label_issues={self.num_label_issues}, "
+            f"noisiest_class={worst['class_name']!r})"
+        )
+
+    def to_text(self, *, max_rows: int = 20) -> str:
+        """A readable report; tables are cut to ``max_rows`` rows."""
+        lines = [
+            f"Label health: {self.num_examples:,} examples, {len(self.classes)} classes",
+            f"Overall label health score: {self.overall_label_health_score:.4f} "
+            f"(about {self.num_label_issues:,} labels estimated wrong, "
+            f"{self.num_label_issues / self.num_examples:.2%})",
+            "",
+            "Classes, worst label quality first:",
+            _table_text(self.classes, max_rows),
+            "",
+            "Most overlapping pairs of classes:",
+            _table_text(self.overlapping_classes, max_rows) if len(self.overlapping_classes) else "  (none)",
+        ]
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.to_text()
+
+    def _repr_html_(self) -> str:
+        def table(df: pd.DataFrame) -> str:
+            return df.head(50).to_html(index=False, float_format=lambda v: f"{v:.4f}", escape=True)
+
+        return (
+            "<div class='labelaudit-health'>"
+            f"<h4>Label health: {self.num_examples:,} examples, {len(self.classes)} classes</h4>"
+            f"<p>Overall label health score: <b>{self.overall_label_health_score:.4f}</b> "
+            f"(about {self.num_label_issues:,} labels estimated wrong)</p>"
+            f"<h5>Classes, worst label quality first</h5>{table(self.classes)}"
+            f"<h5>Most overlapping pairs of classes</h5>{table(self.overlapping_classes)}"
+            f"<p style='color:#666'>{html.escape(repr(self))}</p></div>"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """Every figure as plain Python types (lists, dicts, floats, ints, strings, None)."""
+        return {
+            "num_examples": self.num_examples,
+            "num_classes": len(self.classes),
+            "overall_label_health_score": self.overall_label_health_score,
+            "num_label_issues": self.num_label_issues,
+            "class_names": _plain(list(self.class_names)),
+            "classes": [{k: _plain(v) for k, v in r.items()} for r in self.classes.to_dict("records")],
+            "overlapping_classes": [
+                {k: _plain(v) for k, v in r.items()} for r in self.overlapping_classes.to_dict("records")
+            ],
+            "joint": _plain(self.joint),
+            "confident_joint": _plain(self.confident_joint),
+            "noise_matrix": _plain(self.noise_matrix),
+            "inverse_noise_matrix": _plain(self.inverse_noise_matrix),
+            "py": _plain(self.py),
+        }
+
+
+def _table_text(df: pd.DataFrame, max_rows: int) -> str:
+    text = df.head(max_rows).to_string(index=False, float_format=lambda v: f"{v:.4f}")
+    if len(df) > max_rows:
+        text += f"\n  ... {len(df) - max_rows} more rows"
+    return text
+
+
+def health_summary(
+    labels: Any,
+    pred_probs: Any = None,
+    *,
+    class_names: Any = None,
+    confident_joint: Any = None,
+    classes: Any = None,
+    verbose: bool = True,
+    n_jobs: int | None = None,
+) -> HealthSummary:
+    """Summarise the health of a dataset's labels.
+
+    Parameters
+    ----------
+    labels : array-like of shape (n,)
+        Given labels: indices ``0..K-1`` or class names (see ``classes``).
+    pred_probs : array-like of shape (n, K), optional if ``confident_joint`` is given
+        Out-of-sample predicted probabilities.
+    class_names : sequence of K names, optional
+        Display names of the classes (default: the classes themselves).
+    confident_joint : array-like of shape (K, K), optional
+        Use these counts (calibrated to ``labels``) instead of computing them.
+    classes : array-like of shape (K,), optional
+        The class of each ``pred_probs`` column, when ``labels`` are class names.
+    verbose : bool, default True
+        Write the readable report to standard output.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from labelaudit import health_summary
+    >>> labels = [0, 0, 0, 1, 1, 1]
+    >>> pred_probs = np.array([[.9, .1], [.8, .2], [.1, .9], [.2, .8], [.3, .7], [.7, .3]])
+    >>> summary = health_summary(labels, pred_probs, class_names=["cat", "dog"], verbose=False)
+    >>> summary
+    HealthSummary(num_examples=6, num_classes=2, overall_label_health_score=0.6667, num_label_issues=2, noisiest_class='cat')
+    >>> summary.to_dict()["classes"][0]["label_issues"]
+    1
+    """
+    q = _resolve_joint(
+        labels, pred_probs, confident_joint=confident_joint, class_names=class_names,
+        classes=classes, n_jobs=n_jobs,
+    )
+    py, noise, inverse = _latent_from_joint(q.joint)
+    summary = HealthSummary(
+        classes=_class_table(q),
+        overlapping_classes=_overlap_table(q, asymmetric=False),
+        overall_label_health_score=float(np.trace(q.joint)),
+        joint=q.joint,
+        confident_joint=q.confident_joint,
+        noise_matrix=noise,
+        inverse_noise_matrix=inverse,
+        py=py,
+        num_examples=q.num_examples,
+        class_names=q.class_names,
+    )
+    if verbose:
+        # The report is this call's requested output, not a log message.
+        sys.stdout.write(summary.to_text() + "\n")
+    return summary

@@ -1,0 +1,340 @@
+"""Confident joint, calibration, joint distribution, noise matrices and issue counts.
+
+Conventions (as in the confident learning paper and the tools people already use):
+
+* ``confident_joint[i][j]``: examples with given label ``i`` confidently counted as true class
+  ``j`` (rows given, columns true).
+* ``noise_matrix[i][j] = P(given = i | true = j)``; each column sums to 1.
+* ``inverse_noise_matrix[i][j] = P(true = i | given = j)``; each column sums to 1.
+* ``py[j] = P(true = j)``.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+
+from labelaudit._kernels import ClassStatistics, ConfidentCounts, class_statistics, confident_counts
+from labelaudit._validate import (
+    EncodedLabels,
+    as_pred_probs,
+    check_choice,
+    check_confident_joint,
+    check_lengths,
+    check_n_jobs,
+    encode_labels,
+)
+
+ESTIMATION_METHODS = ("off_diagonal", "off_diagonal_calibrated", "off_diagonal_custom")
+
+
+class Passes:
+    """Validated ``labels`` and ``pred_probs`` with the block passes computed at most once.
+
+    Creating it checks the structure of the inputs; the first pass (which also checks every
+    value of ``pred_probs``) runs when :attr:`stats` is first read.
+    """
+
+    def __init__(
+        self,
+        labels: Any,
+        pred_probs: Any,
+        *,
+        classes: Any = None,
+        n_jobs: int | None = None,
+        keep_self_confidence: bool = False,
+    ) -> None:
+        self.pred_probs = as_pred_probs(pred_probs)
+        self.labels: EncodedLabels = encode_labels(labels, self.pred_probs.shape[1], classes=classes)
+        check_lengths(self.labels, self.pred_probs)
+        self.n_jobs = check_n_jobs(n_jobs)
+        self._keep_self_confidence = keep_self_confidence
+
+    @property
+    def num_examples(self) -> int:
+        return self.pred_probs.shape[0]
+
+    @property
+    def num_classes(self) -> int:
+        return self.pred_probs.shape[1]
+
+    @property
+    def values_checked(self) -> bool:
+        """Whether pass 1 (which checks every value of ``pred_probs``) has run."""
+        return "stats" in self.__dict__
+
+    @cached_property
+    def stats(self) -> ClassStatistics:
+        return class_statistics(
+            self.labels.codes,
+            self.pred_probs,
+            n_jobs=self.n_jobs,
+            keep_self_confidence=self._keep_self_confidence,
+        )
+
+    @cached_property
+    def counts(self) -> ConfidentCounts:
+        return confident_counts(
+            self.labels.codes, self.pred_probs, self.stats.thresholds, n_jobs=self.n_jobs
+        )
+
+    def calibrated_joint(self) -> np.ndarray:
+        return _calibrate(self.counts.confident_joint, self.stats.counts)
+
+
+def apportion(weights: np.ndarray, total: int) -> np.ndarray:
+    """Integers proportional to ``weights`` that add up to ``total`` (largest remainder).
+
+    Each entry gets the floor of its exact share; the units left go to the largest remainders,
+    the lower index first on a tie. Integer weights are handled in exact integer arithmetic.
+
+    >>> apportion(np.array([1, 1, 1]), 4)
+    array([2, 1, 1])
+    >>> apportion(np.array([0, 3, 1]), 2)
+    array([0, 2, 0])
+    """
+    weights = np.asarray(weights)
+    whole = weights.sum()
+    if total == 0 or whole == 0:
+        return np.zeros(len(weights), dtype=np.int64)
+    if np.issubdtype(weights.dtype, np.integer):
+        numer = weights.astype(np.int64) * int(total)
+        share, remainder = numer // int(whole), numer % int(whole)
+    else:
+        exact = weights.astype(np.float64) * (total / whole)
+        share = np.floor(exact)
+        remainder = exact - share
+    share = share.astype(np.int64)
+    left = int(total) - int(share.sum())
+    if left > 0:
+        order = np.lexsort((np.arange(len(weights)), -remainder))
+        share[order[:left]] += 1
+    return share
+
+
+def _calibrate(confident_joint: np.ndarray, label_counts: np.ndarray) -> np.ndarray:
+    """Scale each row of the confident joint to the number of examples with that given label.
+
+    A given class with examples but no confidently counted row keeps all of them on the
+    diagonal (no evidence of noise); a class with no examples gets an empty row.
+    """
+    k = len(label_counts)
+    out = np.zeros((k, k), dtype=np.int64)
+    for i in np.flatnonzero(label_counts):
+        if confident_joint[i].sum() > 0:
+            out[i] = apportion(confident_joint[i], int(label_counts[i]))
+        else:
+            out[i, i] = label_counts[i]
+    return out
+
+
+def _scaled_off_diagonal(confident_joint: np.ndarray, num_examples: int) -> int:
+    """``floor((1 - trace / sum) * n)``: the off-diagonal fraction scaled to all examples."""
+    total = confident_joint.sum()
+    if total == 0:
+        return 0
+    off = total - np.trace(confident_joint)
+    if np.issubdtype(confident_joint.dtype, np.integer):
+        return int(off) * num_examples // int(total)
+    return int(np.floor(off / total * num_examples))
+
+
+def _labels_for_matrix(labels: Any, num_classes: int, classes: Any) -> EncodedLabels:
+    return encode_labels(labels, num_classes, classes=classes)
+
+
+def compute_confident_joint(
+    labels: Any,
+    pred_probs: Any,
+    *,
+    calibrate: bool = True,
+    return_indices_of_off_diagonals: bool = False,
+    classes: Any = None,
+    n_jobs: int | None = None,
+) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+    """Count examples by given label (rows) and confidently predicted true label (columns).
+
+    An example with given label ``i`` goes to cell ``(i, j)`` where ``j`` is the most probable
+    class among those whose probability reaches the class threshold ``t_j`` (the mean
+    ``pred_probs[:, j]`` over examples labelled ``j``); examples above no threshold are not
+    counted. With ``calibrate`` each row is scaled to the number of examples with that given
+    label, rounded to integers that keep the row totals.
+
+    Parameters
+    ----------
+    labels : array-like of shape (n,)
+        Given labels: indices ``0..K-1`` or class names (see ``classes``).
+    pred_probs : array-like of shape (n, K)
+        Out-of-sample predicted probabilities, one column per class.
+    calibrate : bool, default True
+        Scale rows to the given label counts (paper, Eq. 2).
+    return_indices_of_off_diagonals : bool, default False
+        Also return the sorted row indices counted off the diagonal (before calibration).
+    classes : array-like of shape (K,), optional
+        The class of each ``pred_probs`` column, when ``labels`` are not column indices.
+    n_jobs : int, optional
+        Threads over row blocks; results do not depend on it.
+
+    Returns
+    -------
+    confident_joint : ndarray of shape (K, K), int64
+    off_diagonal_indices : ndarray, only with ``return_indices_of_off_diagonals``
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from labelaudit import compute_confident_joint
+    >>> labels = [0, 0, 1, 1]
+    >>> pred_probs = np.array([[.9, .1], [.2, .8], [.3, .7], [.1, .9]])
+    >>> compute_confident_joint(labels, pred_probs, calibrate=False)  # row 2 reaches no threshold
+    array([[1, 1],
+           [0, 1]])
+    >>> compute_confident_joint(labels, pred_probs)  # rows scaled to the label counts (2, 2)
+    array([[1, 1],
+           [0, 2]])
+    """
+    passes = Passes(labels, pred_probs, classes=classes, n_jobs=n_jobs)
+    cj = passes.calibrated_joint() if calibrate else passes.counts.confident_joint.copy()
+    if return_indices_of_off_diagonals:
+        return cj, passes.counts.off_diagonal_rows
+    return cj
+
+
+def calibrate_confident_joint(confident_joint: Any, labels: Any, *, classes: Any = None) -> np.ndarray:
+    """Scale each row of ``confident_joint`` to the count of that given label in ``labels``.
+
+    Rows are rounded to integers by largest remainder so that row ``i`` sums exactly to the
+    number of examples labelled ``i``; the result sums to ``len(labels)``.
+
+    Examples
+    --------
+    >>> from labelaudit import calibrate_confident_joint
+    >>> calibrate_confident_joint([[1, 1], [0, 2]], [0, 0, 0, 1, 1])
+    array([[2, 1],
+           [0, 2]])
+    """
+    cj = check_confident_joint(confident_joint)
+    enc = _labels_for_matrix(labels, cj.shape[0], classes)
+    return _calibrate(cj, enc.counts())
+
+
+def _joint_from_calibrated(calibrated: np.ndarray) -> np.ndarray:
+    return calibrated / calibrated.sum()
+
+
+def estimate_joint(
+    labels: Any,
+    pred_probs: Any = None,
+    *,
+    confident_joint: Any = None,
+    classes: Any = None,
+    n_jobs: int | None = None,
+) -> np.ndarray:
+    """Estimate ``P(given = i, true = j)``: the calibrated confident joint divided by ``n``.
+
+    ``pred_probs`` may be omitted when ``confident_joint`` is given.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from labelaudit import estimate_joint
+    >>> estimate_joint([0, 0, 1, 1], np.array([[.9, .1], [.2, .8], [.3, .7], [.1, .9]]))
+    array([[0.25, 0.25],
+           [0.  , 0.5 ]])
+    """
+    if confident_joint is None:
+        if pred_probs is None:
+            raise ValueError("estimate_joint needs pred_probs or confident_joint; pass one of them.")
+        return _joint_from_calibrated(
+            Passes(labels, pred_probs, classes=classes, n_jobs=n_jobs).calibrated_joint()
+        )
+    k = None if pred_probs is None else as_pred_probs(pred_probs).shape[1]
+    cj = check_confident_joint(confident_joint, k)
+    return _joint_from_calibrated(_calibrate(cj, _labels_for_matrix(labels, cj.shape[0], classes).counts()))
+
+
+def _latent_from_joint(joint: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``py``, ``noise_matrix`` and ``inverse_noise_matrix`` from a normalised joint.
+
+    A true class with no mass keeps an identity column in the noise matrix, and a given class
+    with no examples an identity column in the inverse noise matrix.
+    """
+    k = joint.shape[0]
+    py = joint.sum(axis=0)
+    ps = joint.sum(axis=1)
+    noise = np.eye(k)
+    inverse = np.eye(k)
+    has_true, has_given = py > 0, ps > 0
+    noise[:, has_true] = joint[:, has_true] / py[has_true]
+    inverse[:, has_given] = joint[has_given].T / ps[has_given]
+    return py, noise, inverse
+
+
+def estimate_latent(
+    confident_joint: Any, labels: Any, *, classes: Any = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Estimate the prior of true labels and the two noise matrices.
+
+    Returns ``(py, noise_matrix, inverse_noise_matrix)`` where ``py[j] = P(true = j)``,
+    ``noise_matrix[i][j] = P(given = i | true = j)`` and
+    ``inverse_noise_matrix[i][j] = P(true = i | given = j)``. The confident joint is calibrated
+    to the label counts first.
+
+    Examples
+    --------
+    >>> from labelaudit import estimate_latent
+    >>> py, nm, inv = estimate_latent([[3, 1], [0, 4]], [0, 0, 0, 0, 1, 1, 1, 1])
+    >>> py
+    array([0.375, 0.625])
+    >>> nm[:, 1]   # of the true class 1, 1/5 carries label 0
+    array([0.2, 0.8])
+    """
+    cj = check_confident_joint(confident_joint)
+    counts = _labels_for_matrix(labels, cj.shape[0], classes).counts()
+    return _latent_from_joint(_joint_from_calibrated(_calibrate(cj, counts)))
+
+
+def num_label_issues(
+    labels: Any,
+    pred_probs: Any,
+    *,
+    estimation_method: str = "off_diagonal",
+    confident_joint: Any = None,
+    classes: Any = None,
+    n_jobs: int | None = None,
+) -> int:
+    """Estimate how many examples are mislabelled.
+
+    ``estimation_method``:
+
+    * ``"off_diagonal"``: the fraction of confidently counted examples that lie off the
+      diagonal of the uncalibrated confident joint, times ``n``, truncated
+      (``int((1 - trace(C) / C.sum()) * n)``, the rule of the label-errors paper);
+    * ``"off_diagonal_calibrated"``: the off-diagonal total of the calibrated confident joint
+      (the number that pruning by class removes);
+    * ``"off_diagonal_custom"``: the first rule applied to the ``confident_joint`` you pass.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from labelaudit import num_label_issues
+    >>> num_label_issues([0, 0, 1, 1], np.array([[.9, .1], [.2, .8], [.3, .7], [.1, .9]]))
+    1
+    """
+    check_choice("estimation_method", estimation_method, ESTIMATION_METHODS)
+    if (confident_joint is None) == (estimation_method == "off_diagonal_custom"):
+        raise ValueError(
+            "confident_joint goes with estimation_method='off_diagonal_custom' and only with it; "
+            f"got estimation_method={estimation_method!r} and "
+            f"confident_joint={'None' if confident_joint is None else 'a matrix'}."
+        )
+    passes = Passes(labels, pred_probs, classes=classes, n_jobs=n_jobs)
+    if estimation_method == "off_diagonal_custom":
+        cj = check_confident_joint(confident_joint, passes.num_classes)
+        return _scaled_off_diagonal(cj, passes.num_examples)
+    if estimation_method == "off_diagonal":
+        return _scaled_off_diagonal(passes.counts.confident_joint, passes.num_examples)
+    calibrated = passes.calibrated_joint()
+    return int(calibrated.sum() - np.trace(calibrated))

@@ -1,0 +1,158 @@
+"""Label quality scores: one number per example in [0, 1], lower = more likely mislabelled.
+
+Methods (``p`` is the row of ``pred_probs``, ``y`` the given label):
+
+* ``"self_confidence"``: ``p[y]``;
+* ``"normalized_margin"``: ``(p[y] - max_{j != y} p[j] + 1) / 2``;
+* ``"confidence_weighted_entropy"``: ``p[y] / (p[y] + H(p))`` with ``H`` the entropy of ``p``
+  divided by ``log K`` (1 for a one-hot row on ``y``, 0 when ``p[y] = 0``).
+
+With ``adjust_pred_probs=True`` each class's threshold (its mean self-confidence) is subtracted
+from its column, the largest threshold added back, and rows renormalised, which removes a
+model's bias towards classes it is generally confident about (a class with no examples uses
+the largest threshold of the others).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from labelaudit._kernels import SCORE_METHODS, label_scores
+from labelaudit._validate import check_choice
+from labelaudit.noise import Passes
+
+
+def _adjustment(passes: Passes) -> np.ndarray:
+    thresholds = passes.stats.thresholds.copy()
+    finite = np.isfinite(thresholds)
+    thresholds[~finite] = thresholds[finite].max() if finite.any() else 0.0
+    return thresholds
+
+
+def scores_for(passes: Passes, method: str, adjust_pred_probs: bool) -> np.ndarray:
+    """Scores of every row of already validated inputs (runs pass 1 first when adjusting)."""
+    adjust = _adjustment(passes) if adjust_pred_probs else None
+    return label_scores(
+        passes.labels.codes,
+        passes.pred_probs,
+        method,
+        adjust=adjust,
+        n_jobs=passes.n_jobs,
+        validate=not passes.values_checked,
+    )
+
+
+def check_rank_kwargs(rank_by_kwargs: Any) -> dict[str, Any]:
+    if rank_by_kwargs is None:
+        return {}
+    if not isinstance(rank_by_kwargs, dict) or set(rank_by_kwargs) - {"adjust_pred_probs"}:
+        raise ValueError(
+            f"rank_by_kwargs={rank_by_kwargs!r} is not valid; the only key it accepts is "
+            "'adjust_pred_probs' (a bool), e.g. rank_by_kwargs={'adjust_pred_probs': True}."
+        )
+    return dict(rank_by_kwargs)
+
+
+def get_label_quality_scores(
+    labels: Any,
+    pred_probs: Any,
+    *,
+    method: str = "self_confidence",
+    adjust_pred_probs: bool = False,
+    classes: Any = None,
+    n_jobs: int | None = None,
+) -> np.ndarray:
+    """Score how likely each given label is to be correct (lower = more likely wrong).
+
+    Parameters
+    ----------
+    labels : array-like of shape (n,)
+        Given labels: indices ``0..K-1`` or class names (see ``classes``).
+    pred_probs : array-like of shape (n, K)
+        Out-of-sample predicted probabilities.
+    method : {"self_confidence", "normalized_margin", "confidence_weighted_entropy"}
+        See the module documentation for the formulas.
+    adjust_pred_probs : bool, default False
+        Subtract per-class thresholds before scoring (see the module documentation).
+    classes, n_jobs
+        As in :func:`labelaudit.find_label_issues`.
+
+    Returns
+    -------
+    ndarray of shape (n,)
+        float32 for float16/float32 input, float64 otherwise.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from labelaudit import get_label_quality_scores
+    >>> pred_probs = np.array([[.9, .1], [.2, .8], [.3, .7]])
+    >>> get_label_quality_scores([0, 0, 1], pred_probs)
+    array([0.9, 0.2, 0.7])
+    >>> get_label_quality_scores([0, 0, 1], pred_probs, method="normalized_margin")
+    array([0.9, 0.2, 0.7])
+    """
+    check_choice("method", method, SCORE_METHODS)
+    passes = Passes(labels, pred_probs, classes=classes, n_jobs=n_jobs)
+    return scores_for(passes, method, bool(adjust_pred_probs))
+
+
+def rank_rows(rows: np.ndarray, scores: np.ndarray) -> np.ndarray:
+    """``rows`` ordered by (score, row index), lowest score first."""
+    rows = np.sort(np.asarray(rows, dtype=np.int64))
+    return rows[np.argsort(scores, kind="stable")]
+
+
+def order_label_issues(
+    label_issues_mask_or_indices: Any,
+    labels: Any,
+    pred_probs: Any,
+    *,
+    rank_by: str = "self_confidence",
+    rank_by_kwargs: dict[str, Any] | None = None,
+    classes: Any = None,
+    n_jobs: int | None = None,
+) -> np.ndarray:
+    """Order flagged examples from most to least likely mislabelled.
+
+    Takes a boolean mask of length ``n`` or an array of row indices; returns row indices sorted
+    by label quality score (``rank_by``), ties by row index.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from labelaudit import order_label_issues
+    >>> pred_probs = np.array([[.9, .1], [.2, .8], [.6, .4], [.3, .7]])
+    >>> order_label_issues(np.array([False, True, True, False]), [0, 0, 0, 1], pred_probs)
+    array([1, 2])
+    """
+    check_choice("rank_by", rank_by, SCORE_METHODS)
+    kwargs = check_rank_kwargs(rank_by_kwargs)
+    passes = Passes(labels, pred_probs, classes=classes, n_jobs=n_jobs)
+    rows = _as_rows(label_issues_mask_or_indices, passes.num_examples)
+    scores = scores_for(passes, rank_by, bool(kwargs.get("adjust_pred_probs", False)))
+    return rank_rows(rows, scores[np.sort(rows)])
+
+
+def _as_rows(mask_or_indices: Any, num_examples: int) -> np.ndarray:
+    arr = np.asarray(mask_or_indices)
+    if arr.dtype == bool:
+        if arr.shape != (num_examples,):
+            raise ValueError(
+                f"label_issues_mask_or_indices is a boolean mask of shape {arr.shape}; a mask "
+                f"needs one entry per example ({num_examples})."
+            )
+        return np.flatnonzero(arr)
+    if arr.ndim != 1 or (arr.size and not np.issubdtype(arr.dtype, np.integer)):
+        raise ValueError(
+            "label_issues_mask_or_indices must be a boolean mask or a 1-D array of row indices."
+        )
+    if arr.size and (arr.min() < 0 or arr.max() >= num_examples):
+        raise ValueError(
+            f"label_issues_mask_or_indices has row indices outside 0..{num_examples - 1}."
+        )
+    if len(np.unique(arr)) != len(arr):
+        raise ValueError("label_issues_mask_or_indices lists a row more than once.")
+    return arr.astype(np.int64)
