@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import load_fixture
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import labelaudit as la
 import labelaudit._kernels as kernels
-from conftest import load_fixture
 from labelaudit.filter import FILTER_METHODS
 
 SCORES = ("self_confidence", "normalized_margin", "confidence_weighted_entropy")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import load_fixture
 
 import labelaudit as la
-from conftest import load_fixture
 
 
 def _labelerrors(name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -30,6 +30,8 @@ _EXPORTS = {
     "get_label_quality_scores": "labelaudit.rank",
     "order_label_issues": "labelaudit.rank",
     "health_summary": "labelaudit.health",
+    "estimate_pred_probs": "labelaudit.models",
+    "CleanLearning": "labelaudit.models",
     "HealthSummary": "labelaudit.health",
     "rank_classes_by_label_quality": "labelaudit.health",
     "find_overlapping_classes": "labelaudit.health",
@@ -39,7 +41,7 @@ _EXPORTS = {
     "set_config": "labelaudit._config",
 }
 
-__all__ = sorted(_EXPORTS) + ["__version__"]
+__all__ = [*_EXPORTS, "__version__"]  # noqa: PLE0605
 
 
 def __getattr__(name: str) -> Any:
@@ -64,6 +66,7 @@ if TYPE_CHECKING:  # pragma: no cover
         overall_label_health_score,
         rank_classes_by_label_quality,
     )
+    from labelaudit.models import CleanLearning, estimate_pred_probs
     from labelaudit.noise import (
         calibrate_confident_joint,
         compute_confident_joint,

@@ -12,6 +12,7 @@ within ``ROW_SUM_TOLERANCE`` of 1 (float16 probabilities rarely sum to exactly 1
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
@@ -185,7 +186,7 @@ def _has_missing(arr: np.ndarray) -> bool:
     if np.issubdtype(arr.dtype, np.floating):
         return bool(np.isnan(arr).any())
     if arr.dtype == object:
-        return any(v is None or (isinstance(v, float) and v != v) for v in arr)
+        return any(v is None or (isinstance(v, float) and math.isnan(v)) for v in arr)
     return False
 
 

@@ -94,7 +94,7 @@ def generate_noise_matrix(
     if trace == K:
         return np.eye(K)
     rng = np.random.default_rng(seed)
-    num_zero = int(round(frac_zero * (K - 1)))
+    num_zero = round(frac_zero * (K - 1))
     for _ in range(_MAX_TRIES):
         noise_mass = rng.dirichlet(np.full(K, 5.0)) * (K - trace)
         if (noise_mass > 1).any():

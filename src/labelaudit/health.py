@@ -16,6 +16,7 @@ calibrated confident joint divided by ``n``):
 from __future__ import annotations
 
 import html
+import math
 import sys
 from dataclasses import dataclass, field
 from typing import Any
@@ -249,7 +250,7 @@ def _plain(value: Any) -> Any:
         return [_plain(v) for v in value]
     if isinstance(value, np.generic):
         value = value.item()
-    if isinstance(value, float) and value != value:
+    if isinstance(value, float) and math.isnan(value):
         return None
     return value
 
@@ -291,15 +292,17 @@ class HealthSummary:
         """A readable report; tables are cut to ``max_rows`` rows."""
         lines = [
             f"Label health: {self.num_examples:,} examples, {len(self.classes)} classes",
-            f"Overall label health score: {self.overall_label_health_score:.4f} "
-            f"(about {self.num_label_issues:,} labels estimated wrong, "
-            f"{self.num_label_issues / self.num_examples:.2%})",
+            (
+                f"Overall label health score: {self.overall_label_health_score:.4f} "
+                f"(about {self.num_label_issues:,} labels estimated wrong, "
+                f"{self.num_label_issues / self.num_examples:.2%})"
+            ),
             "",
             "Classes, worst label quality first:",
             _table_text(self.classes, max_rows),
             "",
             "Most overlapping pairs of classes:",
-            _table_text(self.overlapping_classes, max_rows) if len(self.overlapping_classes) else "  (none)",
+            (_table_text(self.overlapping_classes, max_rows) if len(self.overlapping_classes) else "  (none)"),
         ]
         return "\n".join(lines)
 
