@@ -164,3 +164,14 @@ def test_errors_come_before_any_output_even_late_in_the_data() -> None:
             la.find_label_issues(labels, p, filter_by="predicted_neq_given")
         with pytest.raises(ValueError, match=r"row 4999"):
             la.order_label_issues([0], labels, p)
+
+
+def test_label_and_probability_containers() -> None:
+    import pandas as pd
+
+    expected = la.find_label_issues(LABELS, PROBS).tolist()
+    assert la.find_label_issues(LABELS.astype(np.uint64), PROBS).tolist() == expected
+    assert la.find_label_issues(LABELS.astype(np.int8), PROBS).tolist() == expected
+    assert la.find_label_issues(pd.Series(LABELS), pd.DataFrame(PROBS)).tolist() == expected
+    assert la.find_label_issues(LABELS.tolist(), PROBS.tolist()).tolist() == expected
+    assert la.find_label_issues(LABELS, PROBS.astype(np.float16)).tolist() == expected

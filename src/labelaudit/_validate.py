@@ -76,13 +76,24 @@ def check_nonnegative_int(name: str, value: Any) -> int:
     return int(value)
 
 
+def _is_numpy_like(array: Any) -> bool:
+    """Has ``shape``, ``ndim``, row slicing and a dtype numpy understands (memmap, zarr, h5py)."""
+    if not all(hasattr(array, a) for a in ("shape", "dtype", "ndim", "__getitem__")):
+        return False
+    try:
+        np.dtype(array.dtype)
+    except TypeError:  # e.g. a torch tensor: read it through np.asarray
+        return False
+    return True
+
+
 def as_pred_probs(pred_probs: Any) -> Any:
     """Check the structure of ``pred_probs`` without reading its values.
 
     Anything with ``shape``, ``dtype``, ``ndim`` and row slicing (``np.memmap``, zarr, h5py) is
     kept as it is, so it can be read block by block; other inputs go through ``np.asarray``.
     """
-    if not all(hasattr(pred_probs, a) for a in ("shape", "dtype", "ndim", "__getitem__")):
+    if not _is_numpy_like(pred_probs):
         try:
             pred_probs = np.asarray(pred_probs)
         except ValueError as err:  # ragged nested lists
@@ -218,6 +229,8 @@ def encode_labels(labels: Any, num_classes: int, *, classes: Any = None) -> Enco
                 f"{num_classes - 1}). Every label must have a column in pred_probs; if labels are "
                 "class values rather than column indices, pass classes= in column order."
             )
+        if arr.dtype.kind == "u":  # unsigned indices would not mix with signed arithmetic
+            arr = arr.astype(np.int64)
         return EncodedLabels(codes=arr, classes=np.arange(num_classes), names_given=False)
     unique = np.unique(arr.astype(str) if arr.dtype.kind in "US" else _sortable(arr))
     if len(unique) != num_classes:
