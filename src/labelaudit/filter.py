@@ -199,7 +199,6 @@ def find_label_issues(
         mask = _mask_of(passes.counts.off_diagonal_rows, passes.num_examples)
     elif filter_by in ("low_normalized_margin", "low_self_confidence"):
         method = filter_by.removeprefix("low_")
-        passes.stats  # noqa: B018 (checks every value before anything is selected)
         num = _scaled_off_diagonal(cj if cj is not None else passes.counts.confident_joint, passes.num_examples)
         scores = scores_for(passes, method, adjust_pred_probs=False)
         everyone = np.zeros(passes.num_examples, dtype=np.int64)
