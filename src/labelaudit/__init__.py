@@ -36,6 +36,8 @@ _EXPORTS = {
     "rank_classes_by_label_quality": "labelaudit.health",
     "find_overlapping_classes": "labelaudit.health",
     "overall_label_health_score": "labelaudit.health",
+    "Audit": "labelaudit.audit",
+    "OutOfDistribution": "labelaudit.audit",
     "config_context": "labelaudit._config",
     "get_config": "labelaudit._config",
     "set_config": "labelaudit._config",
@@ -58,6 +60,7 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # pragma: no cover
     from labelaudit._config import config_context, get_config, set_config
+    from labelaudit.audit import Audit, OutOfDistribution
     from labelaudit.filter import find_label_issues
     from labelaudit.health import (
         HealthSummary,

@@ -1,0 +1,95 @@
+"""The ``label`` check: examples whose given label is probably wrong.
+
+With ``pred_probs`` it is confident learning as in :func:`labelaudit.find_label_issues` and
+:func:`labelaudit.get_label_quality_scores`. Without them it builds out-of-sample probabilities
+from the neighbour graph: each example's probabilities are the label shares of its ``k``
+neighbours (itself excluded), with one pseudo-count spread evenly over the classes, and then
+applies the same confident learning. Rows without neighbours are left out.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from labelaudit.audit._base import Check, CheckResult, register_check
+from labelaudit.audit._inputs import AuditInputs
+from labelaudit.audit._knn import KnnGraph
+from labelaudit.filter import find_label_issues
+from labelaudit.rank import get_label_quality_scores
+
+
+def knn_pred_probs(graph: KnnGraph, codes: np.ndarray, num_classes: int) -> np.ndarray:
+    """Out-of-sample probabilities of the covered rows from their neighbours' labels.
+
+    Row ``i`` of the result belongs to ``graph.rows[i]``: ``(counts + 1/K) / (k + 1)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from labelaudit.audit._knn import build_knn_graph
+    >>> g = build_knn_graph(np.array([[0.0], [0.1], [0.2], [5.0]]), 2)
+    >>> knn_pred_probs(g, np.array([0, 0, 1, 1]), 2).round(2)
+    array([[0.5 , 0.5 ],
+           [0.5 , 0.5 ],
+           [0.83, 0.17],
+           [0.5 , 0.5 ]])
+    """
+    counts = np.zeros((len(graph.rows), num_classes))
+    np.add.at(counts, (np.repeat(np.arange(len(graph.rows)), graph.k), codes[graph.indices].ravel()), 1.0)
+    return (counts + 1.0 / num_classes) / (graph.k + 1.0)
+
+
+@register_check
+class LabelCheck(Check):
+    """Probably mislabelled examples (confident learning).
+
+    Parameters (through ``issue_types={"label": {...}}``): ``filter_by`` and ``frac_noise`` as
+    in :func:`labelaudit.find_label_issues`, ``method`` as in
+    :func:`labelaudit.get_label_quality_scores`. Extra columns: ``given_label`` and
+    ``predicted_label`` (the most probable class).
+    """
+
+    name = "label"
+    needs = (("labels",), ("pred_probs", "neighbors"))
+    params = {"filter_by": "prune_by_noise_rate", "frac_noise": 1.0, "method": "self_confidence"}
+
+    def run(self, inputs: AuditInputs, *, filter_by: str, frac_noise: float, method: str) -> CheckResult:
+        labels = inputs.labels
+        n, k = inputs.num_examples, labels.num_classes
+        notes: list[str] = []
+        if inputs.pred_probs is not None:
+            rows = np.arange(n)
+            pred_probs = inputs.pred_probs
+            source = "pred_probs"
+        else:
+            graph = inputs.graph
+            rows = graph.rows
+            pred_probs = knn_pred_probs(graph, labels.codes, k)
+            source = "neighbors"
+            notes = graph.notes(f"probabilities from the labels of each example's {graph.k} nearest neighbours.")
+        codes = labels.codes[rows]
+        is_issue = np.zeros(n, dtype=bool)
+        score = np.full(n, np.nan)
+        predicted = np.full(n, -1, dtype=np.int64)
+        is_issue[rows] = find_label_issues(codes, pred_probs, filter_by=filter_by, frac_noise=frac_noise, n_jobs=inputs.n_jobs)
+        score[rows] = get_label_quality_scores(codes, pred_probs, method=method, n_jobs=inputs.n_jobs)
+        predicted[rows] = _argmax_rows(pred_probs)
+        classes = labels.classes
+        given_names = classes[labels.codes]
+        predicted_names = np.where(predicted >= 0, classes[np.maximum(predicted, 0)], given_names)
+        return CheckResult(
+            is_issue=is_issue,
+            score=score,
+            columns={"given_label": given_names, "predicted_label": predicted_names},
+            info={"source": source, "num_classes": int(k)},
+            notes=notes,
+        )
+
+
+def _argmax_rows(pred_probs: Any, block: int = 65536) -> np.ndarray:
+    out = np.empty(pred_probs.shape[0], dtype=np.int64)
+    for start in range(0, len(out), block):
+        out[start : start + block] = np.argmax(np.asarray(pred_probs[start : start + block]), axis=1)
+    return out

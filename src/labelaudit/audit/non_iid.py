@@ -1,0 +1,84 @@
+"""The ``non_iid`` check: does the order of the rows carry information?
+
+If examples were shuffled (independent and identically distributed), an example's nearest
+neighbours in feature space would sit at random positions in the dataset. The statistic of row
+``i`` is the mean of ``log(1 + |i - j|)`` over its neighbours ``j`` (small when neighbours are
+close in position); the dataset's statistic is the mean over rows. A permutation test (the
+positions randomly permuted ``num_permutations`` times) gives the p-value: the share of
+permutations whose statistic is at most the observed one, counting the observed order itself.
+
+Each row's score is where its statistic falls in the pooled per-row statistics of the
+permutations (a one-sided empirical p-value). Rows are flagged only when the dataset's p-value
+is below ``alpha``, and then those whose score is below ``row_threshold``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from labelaudit.audit._base import Check, CheckResult, register_check
+from labelaudit.audit._inputs import AuditInputs
+
+
+def position_statistic(rows: np.ndarray, indices: np.ndarray, positions: np.ndarray) -> np.ndarray:
+    """Per-row mean of ``log(1 + |position gap|)`` to each neighbour.
+
+    >>> position_statistic(np.array([0, 1]), np.array([[1], [0]]), np.arange(2)).round(3)
+    array([0.693, 0.693])
+    """
+    gaps = np.abs(positions[rows][:, None] - positions[indices]).astype(np.float64)
+    return np.log1p(gaps).mean(axis=1)
+
+
+@register_check
+class NonIIDCheck(Check):
+    """Whether neighbours in feature space are unusually close in row order.
+
+    Parameters: ``num_permutations`` (default 100), ``alpha`` (default 0.05),
+    ``row_threshold`` (default 0.001) and ``seed`` (default 0). The summary score is the
+    p-value. Extra column: ``non_iid_statistic``.
+    """
+
+    name = "non_iid"
+    needs = (("neighbors",),)
+    params = {"num_permutations": 100, "alpha": 0.05, "row_threshold": 0.001, "seed": 0}
+
+    def run(
+        self, inputs: AuditInputs, *, num_permutations: int, alpha: float, row_threshold: float, seed: int
+    ) -> CheckResult:
+        if isinstance(num_permutations, bool) or not isinstance(num_permutations, (int, np.integer)) or num_permutations < 1:
+            raise ValueError(f"num_permutations={num_permutations!r} is not valid; use a positive integer such as 100.")
+        graph = inputs.graph
+        n = inputs.num_examples
+        observed = position_statistic(graph.rows, graph.indices, np.arange(n))
+        rng = np.random.default_rng(seed)
+        null_rows = []
+        null_means = np.empty(num_permutations)
+        for b in range(num_permutations):
+            stats = position_statistic(graph.rows, graph.indices, rng.permutation(n))
+            null_means[b] = stats.mean()
+            null_rows.append(stats)
+        p_value = float((1 + np.count_nonzero(null_means <= observed.mean())) / (1 + num_permutations))
+        pooled = np.sort(np.concatenate(null_rows))
+        row_p = (1 + np.searchsorted(pooled, observed, side="right")) / (1 + len(pooled))
+        score = np.full(n, np.nan)
+        score[graph.rows] = row_p
+        statistic = np.full(n, np.nan)
+        statistic[graph.rows] = observed
+        is_issue = np.zeros(n, dtype=bool)
+        if p_value < alpha:
+            is_issue[graph.rows] = row_p < row_threshold
+        notes = graph.notes(f"permutation test p-value {p_value:.3g} ({num_permutations} permutations).")
+        return CheckResult(
+            is_issue=is_issue,
+            score=score,
+            columns={"non_iid_statistic": statistic},
+            summary_score=p_value,
+            info={
+                "p_value": p_value,
+                "statistic": float(observed.mean()),
+                "null_mean": float(null_means.mean()),
+                "null_std": float(null_means.std()),
+            },
+            notes=notes,
+        )

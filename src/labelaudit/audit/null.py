@@ -1,0 +1,52 @@
+"""The ``null`` check: examples with missing values, and which columns are missing.
+
+It inspects ``features`` when given, else the data's columns besides the label. Missing means
+NaN or None. An example is flagged when the share of its values that are missing is at least
+``threshold`` (default 1.0: only rows with every value missing); its score is the share present.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from labelaudit.audit._base import Check, CheckResult, register_check
+from labelaudit.audit._inputs import AuditInputs
+from labelaudit.audit.outlier import _check_threshold
+
+
+@register_check
+class NullCheck(Check):
+    """Rows with missing values.
+
+    Parameters: ``threshold`` (default 1.0). Extra columns: ``null_count`` and
+    ``null_columns`` (the missing columns' names joined by ``", "``).
+    """
+
+    name = "null"
+    needs = (("columns",),)
+    params = {"threshold": 1.0}
+
+    def run(self, inputs: AuditInputs, *, threshold: float) -> CheckResult:
+        threshold = _check_threshold(threshold)
+        missing = inputs.columns.isna().to_numpy()
+        names = np.array([str(c) for c in inputs.columns.columns], dtype=object)
+        count = missing.sum(axis=1)
+        share = count / missing.shape[1]
+        described = np.full(len(count), "", dtype=object)
+        for row in np.flatnonzero(count):
+            described[row] = ", ".join(names[missing[row]])
+        per_column = missing.sum(axis=0)
+        is_issue = share >= threshold
+        notes = []
+        if per_column.any():
+            worst = np.argsort(-per_column, kind="stable")[:5]
+            shown = ", ".join(f"{names[c]} ({per_column[c]})" for c in worst if per_column[c])
+            notes.append(f"{int((count > 0).sum())} rows have missing values; most in: {shown}.")
+        return CheckResult(
+            is_issue=is_issue,
+            score=1.0 - share,
+            columns={"null_count": count.astype(np.int64), "null_columns": described.astype(str)},
+            summary_score=1.0 - float(share.mean()),
+            info={"missing_per_column": {str(n): int(c) for n, c in zip(names, per_column)}},
+            notes=notes,
+        )
