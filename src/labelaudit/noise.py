@@ -153,7 +153,8 @@ def compute_confident_joint(
     return_indices_of_off_diagonals: bool = False,
     classes: Any = None,
     n_jobs: int | None = None,
-) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+    multi_label: bool = False,
+) -> np.ndarray | tuple[np.ndarray, Any]:
     """Count examples by given label (rows) and confidently predicted true label (columns).
 
     An example with given label ``i`` goes to cell ``(i, j)`` where ``j`` is the most probable
@@ -176,6 +177,10 @@ def compute_confident_joint(
         The class of each ``pred_probs`` column, when ``labels`` are not column indices.
     n_jobs : int, optional
         Threads over row blocks; results do not depend on it.
+    multi_label : bool, default False
+        ``labels`` are lists of classes (or an indicator matrix) and ``pred_probs`` independent
+        per-class probabilities: returns one 2 x 2 joint per class, shape (K, 2, 2), from
+        :func:`labelaudit.multilabel.compute_confident_joint`.
 
     Returns
     -------
@@ -195,6 +200,17 @@ def compute_confident_joint(
     array([[1, 1],
            [0, 2]])
     """
+    if multi_label:
+        from labelaudit import multilabel
+
+        return multilabel.compute_confident_joint(
+            labels,
+            pred_probs,
+            calibrate=calibrate,
+            return_indices_of_off_diagonals=return_indices_of_off_diagonals,
+            classes=classes,
+            n_jobs=n_jobs,
+        )
     passes = Passes(labels, pred_probs, classes=classes, n_jobs=n_jobs)
     cj = passes.calibrated_joint() if calibrate else passes.counts.confident_joint.copy()
     if return_indices_of_off_diagonals:

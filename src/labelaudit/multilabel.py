@@ -1,0 +1,541 @@
+"""Label issues when every example may carry several classes at once (multi-label).
+
+Inputs
+------
+``labels`` is either a list of lists (the classes of each example; ``[]`` for none) or a 2-D
+numpy array / DataFrame of shape ``(n, K)`` holding a binary indicator matrix. A Python list of
+lists is always read as lists of classes, a 2-D array always as an indicator matrix.
+``pred_probs`` has shape ``(n, K)`` and holds *independent* per-class probabilities
+``P(class k applies)``; its rows need not sum to 1.
+
+Method
+------
+Every class is a one-vs-rest binary problem: class ``k`` is given when ``labels`` contain it,
+and its two-column probabilities are ``[1 - p_k, p_k]``. These ``n x 2`` views are built block
+by block (nothing of size ``n x K`` is copied) and handed to the single-label core, so each
+class gets exactly the confident learning of :func:`labelaudit.find_label_issues` and
+:func:`labelaudit.compute_confident_joint`. An example is a label issue when any of its classes
+is.
+
+Per-example scores pool the ``K`` per-class scores. ``"exponential_moving_average"`` sorts
+them in ascending order ``s_1 <= ... <= s_K`` and returns
+``alpha * s_1 + alpha (1 - alpha) s_2 + ... + (1 - alpha)^(K-1) s_K`` (weights sum to 1), so the
+worst class counts most; ``"mean"`` and ``"min"`` do what they say.
+
+Ties are broken as in the core: by (score, row index), and within a class by the core's rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from labelaudit._kernels import SCORE_METHODS, map_blocks, read_block, score_block
+from labelaudit._validate import (
+    VALUE_TOLERANCE,
+    _shorten,
+    as_pred_probs,
+    check_choice,
+    check_fraction,
+    check_n_jobs,
+)
+from labelaudit.filter import FILTER_METHODS
+from labelaudit.filter import find_label_issues as _find_binary_issues
+from labelaudit.noise import compute_confident_joint as _binary_confident_joint
+from labelaudit.rank import rank_rows
+
+AGGREGATORS = ("exponential_moving_average", "mean", "min")
+CLASS_COLUMNS = [
+    "class",
+    "class_name",
+    "num_examples",
+    "label_issues",
+    "missing_labels",
+    "extra_labels",
+    "label_noise",
+    "label_quality_score",
+]
+COMMON_ISSUE_COLUMNS = ["class", "class_name", "issue", "num_examples", "issue_probability"]
+
+
+class _OneVsRest:
+    """Class ``k`` as a two-column problem: rows of ``[1 - p_k, p_k]``, made on demand.
+
+    Row slices return a fresh ``(rows, 2)`` block, so the core reads it block by block like a
+    memory map; float32 input stays float32.
+    """
+
+    ndim = 2
+
+    def __init__(self, pred_probs: Any, k: int) -> None:
+        self._pred_probs = pred_probs
+        self._k = k
+        self.shape = (pred_probs.shape[0], 2)
+        kind = np.dtype(pred_probs.dtype)
+        self.dtype = kind if kind in (np.float16, np.float32, np.float64) else np.dtype(np.float64)
+
+    def __getitem__(self, rows: slice) -> np.ndarray:
+        column = np.asarray(self._pred_probs[rows, self._k], dtype=self.dtype)
+        out = np.empty((len(column), 2), dtype=self.dtype)
+        out[:, 1] = column
+        np.subtract(1, column, out=out[:, 0])
+        return out
+
+
+class _MultiLabelData:
+    """Validated multi-label inputs: a boolean indicator matrix and per-class probabilities."""
+
+    def __init__(self, labels: Any, pred_probs: Any, classes: Any, n_jobs: Any) -> None:
+        self.pred_probs = as_pred_probs(pred_probs)
+        n, k = self.pred_probs.shape
+        self.class_names = _class_names(classes, k)
+        self.indicator = _indicator(labels, n, self.class_names)
+        self.n_jobs = check_n_jobs(n_jobs)
+        _check_values(self.pred_probs, self.n_jobs)
+
+    @property
+    def num_examples(self) -> int:
+        return self.pred_probs.shape[0]
+
+    @property
+    def num_classes(self) -> int:
+        return self.pred_probs.shape[1]
+
+    def binary(self, k: int) -> tuple[np.ndarray, _OneVsRest]:
+        """Labels ``0/1`` and the ``n x 2`` probabilities of class ``k`` against the rest."""
+        return self.indicator[:, k].astype(np.int8), _OneVsRest(self.pred_probs, k)
+
+    def issues_per_class(self, **kwargs: Any) -> list[np.ndarray]:
+        """For each class, the sorted rows the core flags in its one-vs-rest problem."""
+        return [
+            np.flatnonzero(_find_binary_issues(*self.binary(k), n_jobs=self.n_jobs, **kwargs))
+            for k in range(self.num_classes)
+        ]
+
+
+def _class_names(classes: Any, num_classes: int) -> list[Any]:
+    if classes is None:
+        return list(range(num_classes))
+    names = [c.item() if isinstance(c, np.generic) else c for c in np.asarray(classes).tolist()]
+    if len(names) != num_classes:
+        raise ValueError(
+            f"classes must list one class per pred_probs column ({num_classes}); found "
+            f"{len(names)} entries."
+        )
+    if len(set(names)) != len(names):
+        raise ValueError("classes lists a class twice; each class must appear once.")
+    return names
+
+
+def _indicator(labels: Any, num_examples: int, class_names: list[Any]) -> np.ndarray:
+    """``labels`` (lists of classes or an indicator matrix) as an ``(n, K)`` boolean matrix."""
+    k = len(class_names)
+    if isinstance(labels, pd.DataFrame):
+        labels = labels.to_numpy()
+    if isinstance(labels, np.ndarray) and labels.ndim == 2:
+        return _from_indicator(labels, num_examples, k)
+    if isinstance(labels, (str, bytes)) or not isinstance(labels, (Sequence, np.ndarray, pd.Series)):
+        raise TypeError(
+            "labels must be a list of lists of classes (one list per example) or an n x K binary "
+            f"indicator array; found {type(labels).__name__}."
+        )
+    rows = list(labels)
+    if len(rows) != num_examples:
+        raise ValueError(
+            f"labels has {len(rows)} entries but pred_probs has {num_examples} rows; they must "
+            "describe the same examples in the same order."
+        )
+    position = {name: j for j, name in enumerate(class_names)}
+    out = np.zeros((num_examples, k), dtype=bool)
+    for i, row in enumerate(rows):
+        if isinstance(row, (str, bytes)) or not isinstance(row, (Sequence, np.ndarray, set, frozenset)):
+            raise ValueError(
+                f"labels[{i}] is {row!r}; each example needs a list of its classes (e.g. [0, 2], or "
+                "[] for none). For one class per example use labelaudit.find_label_issues."
+            )
+        for c in row:
+            c = c.item() if isinstance(c, np.generic) else c
+            if c not in position or isinstance(c, bool):
+                raise ValueError(
+                    f"labels[{i}] contains {c!r}, which is not a class of pred_probs (classes "
+                    f"{_shorten(class_names)}); use column indices 0..{k - 1} or pass classes= "
+                    "with the class of each pred_probs column."
+                )
+            out[i, position[c]] = True
+    return out
+
+
+def _from_indicator(labels: np.ndarray, num_examples: int, num_classes: int) -> np.ndarray:
+    if labels.shape != (num_examples, num_classes):
+        raise ValueError(
+            f"labels is an indicator matrix of shape {labels.shape}, but pred_probs has shape "
+            f"({num_examples}, {num_classes}); they must have the same shape (rows = examples, "
+            "columns = classes)."
+        )
+    if labels.dtype == bool:
+        return labels
+    if labels.dtype == object or not np.issubdtype(labels.dtype, np.number):
+        raise TypeError(
+            f"an indicator matrix of labels must hold 0 and 1; found dtype {labels.dtype}. "
+            "Pass a list of lists for classes given by name."
+        )
+    if not np.isin(labels, (0, 1)).all():
+        bad = labels[~np.isin(labels, (0, 1))]
+        raise ValueError(
+            f"an indicator matrix of labels must hold only 0 and 1; found {_shorten(list(bad))}. "
+            "Binarise it (e.g. labels > 0.5) or pass a list of lists of classes."
+        )
+    return labels.astype(bool)
+
+
+def _check_values(pred_probs: Any, n_jobs: int | None) -> None:
+    """Every value finite and within [0, 1] (rounding tolerance as in the core); rows may sum to anything."""
+
+    def work(start: int, stop: int) -> None:
+        block = read_block(pred_probs, start, stop)
+        bad = ~np.isfinite(block) | (block < -VALUE_TOLERANCE) | (block > 1 + VALUE_TOLERANCE)
+        if bad.any():
+            row, col = np.argwhere(bad)[0]
+            raise ValueError(
+                f"pred_probs must hold per-class probabilities in [0, 1] (rounding up to "
+                f"{VALUE_TOLERANCE:g} accepted); found {block[row, col]!r} in row {start + row}, "
+                f"column {col}. Pass sigmoid outputs, one independent probability per class."
+            )
+
+    for _ in map_blocks(work, pred_probs.shape, n_jobs):
+        pass
+
+
+def _check_alpha(alpha: Any) -> float:
+    alpha = check_fraction("alpha", alpha)
+    if alpha == 0.0:
+        raise ValueError("alpha=0 gives the best class all the weight; use alpha in (0, 1].")
+    return alpha
+
+
+def _aggregate(scores: np.ndarray, aggregator: str, alpha: float) -> np.ndarray:
+    """Pool per-class scores (rows = examples) into one score per example."""
+    if aggregator == "mean":
+        return scores.mean(axis=1)
+    if aggregator == "min":
+        return scores.min(axis=1)
+    k = scores.shape[1]
+    weights = alpha * (1.0 - alpha) ** np.arange(k)
+    weights[-1] = (1.0 - alpha) ** (k - 1)
+    return np.sort(scores, axis=1) @ weights
+
+
+def _scores(data: _MultiLabelData, method: str, pool: tuple[str, float] | None) -> np.ndarray:
+    """Per-class scores ``(n, K)``, or pooled ``(n,)`` with ``pool=(aggregator, alpha)``."""
+    n, k = data.pred_probs.shape
+    out = np.empty((n, k) if pool is None else n)
+
+    def work(start: int, stop: int) -> None:
+        y = data.indicator[start:stop]
+        block = np.empty((stop - start, k))
+        for j in range(k):
+            view = _OneVsRest(data.pred_probs, j)[start:stop]
+            block[:, j] = score_block(view, y[:, j].astype(np.int8), method, None)
+        out[start:stop] = block if pool is None else _aggregate(block, *pool)
+
+    for _ in map_blocks(work, (n, k), data.n_jobs):
+        pass
+    return out
+
+
+def get_label_quality_scores_per_class(
+    labels: Any,
+    pred_probs: Any,
+    *,
+    method: str = "self_confidence",
+    classes: Any = None,
+    n_jobs: int | None = None,
+) -> np.ndarray:
+    """Score, for every example and class, how likely the given yes/no for that class is right.
+
+    Parameters
+    ----------
+    labels : list of lists, or array-like of shape (n, K) with 0/1
+        Classes of each example (see the module documentation).
+    pred_probs : array-like of shape (n, K)
+        Independent per-class probabilities, out of sample.
+    method : {"self_confidence", "normalized_margin", "confidence_weighted_entropy"}
+        The core score applied to ``[1 - p_k, p_k]`` (for two columns ``"normalized_margin"``
+        equals ``"self_confidence"``).
+    classes : array-like of shape (K,), optional
+        The class of each ``pred_probs`` column, when ``labels`` name classes.
+    n_jobs : int, optional
+        Threads over row blocks; results do not depend on it.
+
+    Returns
+    -------
+    ndarray of shape (n, K), float64
+        Lower = more likely wrong.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from labelaudit.multilabel import get_label_quality_scores_per_class
+    >>> get_label_quality_scores_per_class([[0], [0, 1]], np.array([[.9, .2], [.6, .3]]))
+    array([[0.9, 0.8],
+           [0.6, 0.3]])
+    """
+    check_choice("method", method, SCORE_METHODS)
+    return _scores(_MultiLabelData(labels, pred_probs, classes, n_jobs), method, None)
+
+
+def get_label_quality_scores(
+    labels: Any,
+    pred_probs: Any,
+    *,
+    method: str = "self_confidence",
+    aggregator: str = "exponential_moving_average",
+    alpha: float = 0.8,
+    classes: Any = None,
+    n_jobs: int | None = None,
+) -> np.ndarray:
+    """One label quality score per example, pooled over its per-class scores.
+
+    Parameters
+    ----------
+    labels, pred_probs, method, classes, n_jobs
+        As in :func:`get_label_quality_scores_per_class`.
+    aggregator : {"exponential_moving_average", "mean", "min"}
+        How per-class scores are pooled (see the module documentation).
+    alpha : float in (0, 1], default 0.8
+        Weight of the lowest score in the exponential moving average (``1`` is ``"min"``).
+
+    Returns
+    -------
+    ndarray of shape (n,), float64
+        Lower = more likely that some class of the example is wrong.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from labelaudit.multilabel import get_label_quality_scores
+    >>> labels = [[0], [0, 1]]
+    >>> pred_probs = np.array([[.9, .2], [.6, .3]])
+    >>> get_label_quality_scores(labels, pred_probs, aggregator="min")
+    array([0.8, 0.3])
+    >>> get_label_quality_scores(labels, pred_probs).round(3)  # .8 * .8 + .2 * .9
+    array([0.82, 0.36])
+    """
+    check_choice("method", method, SCORE_METHODS)
+    check_choice("aggregator", aggregator, AGGREGATORS)
+    alpha = _check_alpha(alpha)
+    return _scores(_MultiLabelData(labels, pred_probs, classes, n_jobs), method, (aggregator, alpha))
+
+
+def find_label_issues(
+    labels: Any,
+    pred_probs: Any,
+    *,
+    filter_by: str = "prune_by_noise_rate",
+    frac_noise: float = 1.0,
+    min_examples_per_class: int = 1,
+    return_indices_ranked_by: str | None = None,
+    classes: Any = None,
+    n_jobs: int | None = None,
+) -> np.ndarray:
+    """Flag the examples whose set of classes is probably wrong (a class missing or extra).
+
+    Each class is checked one-vs-rest by :func:`labelaudit.find_label_issues` with the same
+    ``filter_by``, ``frac_noise`` and ``min_examples_per_class``; an example is flagged when
+    any of its classes is.
+
+    Parameters
+    ----------
+    labels : list of lists, or array-like of shape (n, K) with 0/1
+        Classes of each example (see the module documentation).
+    pred_probs : array-like of shape (n, K)
+        Independent per-class probabilities, out of sample.
+    filter_by : str, default "prune_by_noise_rate"
+        Any rule of :func:`labelaudit.find_label_issues`.
+    frac_noise : float in [0, 1], default 1.0
+        Fraction of the estimated issues to flag (pruning rules only).
+    min_examples_per_class : int, default 1
+        In each class's yes/no problem, keep at least this many of each side.
+    return_indices_ranked_by : {None, "self_confidence", "normalized_margin",
+        "confidence_weighted_entropy"}
+        ``None`` returns a boolean mask; otherwise the flagged rows, lowest pooled score
+        (:func:`get_label_quality_scores`, default aggregator) first, ties by row index.
+    classes : array-like of shape (K,), optional
+        The class of each ``pred_probs`` column, when ``labels`` name classes.
+    n_jobs : int, optional
+        Threads over row blocks; results do not depend on it.
+
+    Returns
+    -------
+    ndarray
+        Boolean mask of shape (n,), or int64 row indices.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from labelaudit.multilabel import find_label_issues
+    >>> labels = [[0], [0], [0, 1], [1], [1], [0, 1]]
+    >>> pred_probs = np.array([[.9, .1], [.8, .2], [.9, .8], [.1, .9], [.2, .8], [.9, .1]])
+    >>> find_label_issues(labels, pred_probs)
+    array([False, False, False, False, False,  True])
+    """
+    check_choice("filter_by", filter_by, FILTER_METHODS)
+    if return_indices_ranked_by is not None:
+        check_choice("return_indices_ranked_by", return_indices_ranked_by, SCORE_METHODS)
+    check_fraction("frac_noise", frac_noise)
+    data = _MultiLabelData(labels, pred_probs, classes, n_jobs)
+    flagged = data.issues_per_class(
+        filter_by=filter_by, frac_noise=frac_noise, min_examples_per_class=min_examples_per_class
+    )
+    mask = np.zeros(data.num_examples, dtype=bool)
+    for rows in flagged:
+        mask[rows] = True
+    if return_indices_ranked_by is None:
+        return mask
+    scores = _scores(data, return_indices_ranked_by, ("exponential_moving_average", 0.8))
+    rows = np.flatnonzero(mask)
+    return rank_rows(rows, scores[rows])
+
+
+def compute_confident_joint(
+    labels: Any,
+    pred_probs: Any,
+    *,
+    multi_label: bool = True,
+    calibrate: bool = True,
+    return_indices_of_off_diagonals: bool = False,
+    classes: Any = None,
+    n_jobs: int | None = None,
+) -> np.ndarray | tuple[np.ndarray, list[np.ndarray]]:
+    """One 2 x 2 confident joint per class: ``cj[k][given][true]`` with 0 = absent, 1 = present.
+
+    ``cj[k][0][1]`` counts examples where class ``k`` is probably missing from the labels and
+    ``cj[k][1][0]`` those where it is probably extra. Also reachable as
+    ``labelaudit.compute_confident_joint(..., multi_label=True)``.
+
+    Parameters
+    ----------
+    labels, pred_probs, classes, n_jobs
+        As in :func:`find_label_issues`.
+    multi_label : bool, default True
+        Must be True here (single-label data goes to :func:`labelaudit.compute_confident_joint`).
+    calibrate : bool, default True
+        Scale each class's rows to its given yes/no counts.
+    return_indices_of_off_diagonals : bool, default False
+        Also return, per class, the sorted rows counted off the diagonal.
+
+    Returns
+    -------
+    confident_joint : ndarray of shape (K, 2, 2), int64
+    off_diagonal_indices : list of K ndarrays, only with ``return_indices_of_off_diagonals``
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import labelaudit
+    >>> labels = np.array([[1, 0], [1, 0], [1, 1], [0, 1]])
+    >>> pred_probs = np.array([[.9, .1], [.8, .9], [.7, .8], [.2, .9]])
+    >>> labelaudit.compute_confident_joint(labels, pred_probs, multi_label=True)[1]
+    array([[1, 1],
+           [0, 2]])
+    """
+    if multi_label is not True:
+        raise ValueError(
+            f"multi_label={multi_label!r}: labelaudit.multilabel.compute_confident_joint is for "
+            "multi-label data; for one class per example use labelaudit.compute_confident_joint."
+        )
+    data = _MultiLabelData(labels, pred_probs, classes, n_jobs)
+    joints, off = [], []
+    for k in range(data.num_classes):
+        cj, rows = _binary_confident_joint(
+            *data.binary(k), calibrate=calibrate, return_indices_of_off_diagonals=True, n_jobs=data.n_jobs
+        )
+        joints.append(cj)
+        off.append(rows)
+    joint = np.stack(joints)
+    return (joint, off) if return_indices_of_off_diagonals else joint
+
+
+def rank_classes_by_multilabel_quality(
+    labels: Any, pred_probs: Any, *, classes: Any = None, n_jobs: int | None = None
+) -> pd.DataFrame:
+    """Per-class summary of label issues, from the calibrated per-class confident joints.
+
+    Columns (one row per class, worst ``label_quality_score`` first, ties by class):
+    ``class`` (column index), ``class_name``, ``num_examples`` (examples given the class),
+    ``label_issues`` (``missing_labels + extra_labels``), ``missing_labels`` (estimated examples
+    that should have the class but do not), ``extra_labels`` (have it but should not),
+    ``label_noise`` (``label_issues / n``) and ``label_quality_score`` (``1 - label_noise``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from labelaudit.multilabel import rank_classes_by_multilabel_quality
+    >>> labels = np.array([[1, 0], [1, 0], [1, 1], [0, 1]])
+    >>> pred_probs = np.array([[.9, .1], [.8, .9], [.7, .8], [.2, .9]])
+    >>> rank_classes_by_multilabel_quality(labels, pred_probs)[["class", "missing_labels", "label_noise"]]
+       class  missing_labels  label_noise
+    0      1               1         0.25
+    1      0               0         0.00
+    """
+    data = _MultiLabelData(labels, pred_probs, classes, n_jobs)
+    cj = compute_confident_joint(data.indicator, data.pred_probs, n_jobs=data.n_jobs)
+    missing, extra = cj[:, 0, 1], cj[:, 1, 0]
+    noise = (missing + extra) / data.num_examples
+    table = pd.DataFrame(
+        {
+            "class": np.arange(data.num_classes),
+            "class_name": data.class_names,
+            "num_examples": data.indicator.sum(axis=0).astype(np.int64),
+            "label_issues": missing + extra,
+            "missing_labels": missing,
+            "extra_labels": extra,
+            "label_noise": noise,
+            "label_quality_score": 1.0 - noise,
+        },
+        columns=CLASS_COLUMNS,
+    )
+    return table.sort_values(["label_quality_score", "class"], kind="stable").reset_index(drop=True)
+
+
+def common_multilabel_issues(
+    labels: Any,
+    pred_probs: Any,
+    *,
+    filter_by: str = "prune_by_noise_rate",
+    classes: Any = None,
+    n_jobs: int | None = None,
+) -> pd.DataFrame:
+    """The most common kinds of issue: a class missing from, or extra in, flagged examples.
+
+    Counts the rows :func:`find_label_issues` flags for each class and direction. Columns:
+    ``class``, ``class_name``, ``issue`` (``"missing_label"``: the class is absent but probably
+    applies; ``"extra_label"``: present but probably does not), ``num_examples`` and
+    ``issue_probability`` (``num_examples / n``). Rows with no examples are left out; most
+    common first, ties by class then issue.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from labelaudit.multilabel import common_multilabel_issues
+    >>> labels = [[0], [0], [0, 1], [1], [1], [0, 1]]
+    >>> pred_probs = np.array([[.9, .1], [.8, .2], [.9, .8], [.1, .9], [.2, .8], [.9, .1]])
+    >>> common_multilabel_issues(labels, pred_probs)
+       class  class_name        issue  num_examples  issue_probability
+    0      1           1  extra_label             1           0.166667
+    """
+    check_choice("filter_by", filter_by, FILTER_METHODS)
+    data = _MultiLabelData(labels, pred_probs, classes, n_jobs)
+    records = []
+    for k, rows in enumerate(data.issues_per_class(filter_by=filter_by)):
+        present = int(data.indicator[rows, k].sum())
+        for issue, count in (("extra_label", present), ("missing_label", len(rows) - present)):
+            if count:
+                records.append((k, data.class_names[k], issue, count, count / data.num_examples))
+    table = pd.DataFrame.from_records(records, columns=COMMON_ISSUE_COLUMNS)
+    table["num_examples"] = table["num_examples"].astype(np.int64)
+    order = np.lexsort((table["issue"].to_numpy(), table["class"].to_numpy(), -table["num_examples"].to_numpy()))
+    return table.iloc[order].reset_index(drop=True)
