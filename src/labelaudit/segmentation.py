@@ -1,0 +1,497 @@
+"""Label issues in semantic segmentation masks.
+
+``labels`` holds one class id per pixel, shape ``(n, H, W)``; ``pred_probs`` the out-of-sample
+predicted probabilities, shape ``(n, K, H, W)``. Every pixel is an example for the core. Both
+may be memory maps (``np.memmap``, zarr, h5py): they are read one image at a time, so memory
+stays bounded by a few images whatever ``n`` is.
+
+:func:`find_label_issues` makes two passes over the images: the first computes the per-class
+thresholds of confident learning (the mean self-confidence of each class over *all* pixels,
+summed exactly), the second flags pixels image by image. :func:`get_label_quality_scores` makes
+one pass.
+
+Examples
+--------
+>>> import numpy as np
+>>> from labelaudit import segmentation
+>>> labels = np.zeros((2, 2, 2), dtype=int)
+>>> labels[:, 0, :] = 1                     # top row class 1, bottom row class 0
+>>> pred_probs = np.stack([1 - labels, labels], axis=1) * 0.8 + 0.1
+>>> labels[1, 1, 1] = 1                     # paint one pixel over
+>>> segmentation.find_label_issues(labels, pred_probs)[1]
+array([[False, False],
+       [False,  True]])
+>>> image_scores, pixel_scores = segmentation.get_label_quality_scores(labels, pred_probs)
+>>> image_scores.round(3)
+array([0.9  , 0.101])
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from tqdm import tqdm
+
+from labelaudit._config import config_context, get_config
+from labelaudit._kernels import (
+    SCORE_METHODS,
+    confident_counts,
+    label_scores,
+    resolve_n_jobs,
+    self_confidence_dtype,
+)
+from labelaudit._structured import (
+    StackedRows,
+    axes,
+    check_class_ids,
+    check_pooling,
+    class_name,
+    explained,
+    pool_scores,
+)
+from labelaudit._validate import check_choice, check_n_jobs
+from labelaudit.noise import Passes
+
+logger = logging.getLogger(__name__)
+
+FILTER_METHODS = ("confident_learning", "predicted_neq_given")
+
+
+def _as_array(name: str, value: Any) -> Any:
+    if all(hasattr(value, a) for a in ("shape", "dtype", "ndim", "__getitem__")):
+        return value
+    try:
+        return np.asarray(value)
+    except ValueError:
+        raise TypeError(f"{name} must be a numeric array; it could not be read as one (ragged?).") from None
+
+
+class _Images:
+    """Checked ``labels`` and ``pred_probs``, read one (optionally downsampled) image at a time."""
+
+    def __init__(self, labels: Any, pred_probs: Any, downsample: int = 1) -> None:
+        labels, pred_probs = _as_array("labels", labels), _as_array("pred_probs", pred_probs)
+        if pred_probs.ndim != 4:
+            raise ValueError(
+                f"pred_probs must be 4-D (images, classes, height, width); found shape "
+                f"{tuple(pred_probs.shape)}. Move the class axis second, e.g. "
+                "np.moveaxis(pred_probs, -1, 1) for (images, height, width, classes)."
+            )
+        n, k, height, width = pred_probs.shape
+        if labels.ndim != 3 or tuple(labels.shape) != (n, height, width):
+            raise ValueError(
+                f"labels must have shape (images, height, width) = {(n, height, width)} to match "
+                f"pred_probs {tuple(pred_probs.shape)}; found {tuple(labels.shape)}."
+            )
+        if n == 0 or height == 0 or width == 0:
+            raise ValueError(f"pred_probs has shape {tuple(pred_probs.shape)}; pass at least one pixel.")
+        if not np.issubdtype(labels.dtype, np.integer):
+            raise TypeError(
+                f"labels must hold integer class ids; found dtype {labels.dtype}. "
+                "Convert with labels.astype(np.int64)."
+            )
+        if isinstance(downsample, bool) or not isinstance(downsample, (int, np.integer)) or (
+            downsample < 1 or height % downsample or width % downsample
+        ):
+            raise ValueError(
+                f"downsample={downsample!r} is not valid; use a positive integer that divides the "
+                f"image height {height} and width {width} (1 keeps every pixel)."
+            )
+        self.labels, self.pred_probs = labels, pred_probs
+        self.num_images, self.num_classes = n, k
+        self.factor = int(downsample)
+        self.shape = (height // self.factor, width // self.factor)
+        self.pixels = self.shape[0] * self.shape[1]
+        self.rows = StackedRows([self.pixels] * n, k, pred_probs.dtype, self.probs)
+
+    def pixel_note(self, image: int | None = None) -> str:
+        width = self.shape[1]
+        where = " (in downsampled coordinates)" if self.factor > 1 else ""
+        if image is None:
+            return (
+                f"rows are pixels of all images in order: row r is image r // {self.pixels}, "
+                f"pixel (y, x) = ((r % {self.pixels}) // {width}, r % {width}){where}"
+            )
+        return f"in image {image}, where row r is pixel (y, x) = (r // {width}, r % {width}){where}"
+
+    def probs(self, image: int, start: int = 0, stop: int | None = None) -> np.ndarray:
+        """Pixel rows ``start:stop`` of one image, shape (pixels, K), C-contiguous."""
+        img = np.asarray(self.pred_probs[image]).reshape(self.num_classes, -1)
+        if self.factor > 1:
+            h, w, d = *self.shape, self.factor
+            img = img.reshape(self.num_classes, h, d, w, d).mean(axis=(2, 4), dtype=img.dtype)
+            img = img.reshape(self.num_classes, -1)
+        return np.ascontiguousarray(img[:, start:stop].T)
+
+    def codes(self, image: int) -> np.ndarray:
+        """Class ids of one image's pixels, flattened; the most frequent id of each block."""
+        lab = np.asarray(self.labels[image])
+        if self.factor == 1:
+            return lab.reshape(-1)
+        h, w, d = *self.shape, self.factor
+        blocks = lab.reshape(h, d, w, d).transpose(0, 2, 1, 3).reshape(h * w, d * d)
+        k = max(self.num_classes, int(blocks.max()) + 1)
+        cells = np.arange(h * w)[:, None] * k + blocks
+        counts = np.bincount(cells.ravel(), minlength=h * w * k).reshape(h * w, k)
+        return counts.argmax(axis=1).astype(lab.dtype)
+
+    def all_codes(self) -> np.ndarray:
+        """Class ids of every pixel of every image, checked against the number of classes."""
+        if self.factor == 1:
+            flat = np.asarray(self.labels).reshape(-1)
+        else:
+            flat = np.concatenate([self.codes(i) for i in range(self.num_images)])
+        return check_class_ids("labels", flat, self.num_classes)
+
+
+def _each_image(
+    work: Callable[[int], None], num_images: int, n_jobs: int | None, verbose: bool, desc: str
+) -> None:
+    """Run ``work(i)`` for every image, on threads when ``n_jobs > 1`` (order-independent)."""
+    workers = min(resolve_n_jobs(check_n_jobs(n_jobs)), num_images)
+    with tqdm(total=num_images, desc=desc, unit="image", disable=None if verbose else True) as bar:
+        if workers <= 1:
+            for i in range(num_images):
+                work(i)
+                bar.update()
+            return
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            for _ in pool.map(work, range(num_images)):
+                bar.update()
+
+
+def find_label_issues(
+    labels: Any,
+    pred_probs: Any,
+    *,
+    filter_by: str = "confident_learning",
+    downsample: int = 1,
+    n_jobs: int | None = None,
+    verbose: bool = True,
+) -> np.ndarray:
+    """Flag the pixels whose given class is probably wrong.
+
+    Parameters
+    ----------
+    labels : array-like of shape (n, H, W)
+        Given class id ``0..K-1`` of every pixel.
+    pred_probs : array-like of shape (n, K, H, W)
+        Out-of-sample predicted probabilities; a memory map is read one image at a time.
+    filter_by : {"confident_learning", "predicted_neq_given"}, default "confident_learning"
+        ``"confident_learning"`` flags a pixel when it is confidently counted as another class:
+        some class reaches its threshold (that class's mean self-confidence over all pixels) and
+        the most probable such class is not the given one. ``"predicted_neq_given"`` flags the
+        pixels whose given class is not among the most probable classes.
+    downsample : int, default 1
+        Work on blocks of ``downsample x downsample`` pixels (probabilities averaged, the most
+        frequent class as label, the lowest id on a tie); a flagged block flags all its pixels.
+        It must divide H and W. Faster and smoother, coarser.
+    n_jobs : int, optional
+        Threads over images (``-1``: one per core); the result does not depend on it.
+    verbose : bool, default True
+        Show progress bars (only on a terminal).
+
+    Returns
+    -------
+    ndarray of bool, shape (n, H, W)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> labels = np.array([[[0, 0, 0], [1, 1, 1]]])
+    >>> pred_probs = np.array([[[[.9, .9, .9], [.1, .2, .9]], [[.1, .1, .1], [.9, .8, .1]]]])
+    >>> find_label_issues(labels, pred_probs)
+    array([[[False, False, False],
+            [False, False,  True]]])
+    """
+    check_choice("filter_by", filter_by, FILTER_METHODS)
+    images = _Images(labels, pred_probs, downsample)
+    n_jobs = check_n_jobs(n_jobs)
+    codes = images.all_codes()
+    with explained(images.pixel_note()), config_context(
+        block_rows=images.pixels, n_jobs=get_config()["n_jobs"]
+    ):
+        passes = Passes(codes, images.rows, n_jobs=n_jobs)
+        thresholds = passes.stats.thresholds
+    logger.debug("per-class thresholds over %d pixels: %s", len(codes), thresholds)
+    height, width = images.shape[0] * images.factor, images.shape[1] * images.factor
+    out = np.zeros((images.num_images, height, width), dtype=bool)
+
+    def flag(i: int) -> None:
+        counts = confident_counts(images.codes(i), images.probs(i), thresholds, n_jobs=1)
+        if filter_by == "confident_learning":
+            bad = np.zeros(images.pixels, dtype=bool)
+            bad[counts.off_diagonal_rows] = True
+        else:
+            bad = ~counts.agrees
+        bad = bad.reshape(images.shape)
+        if images.factor > 1:
+            bad = bad.repeat(images.factor, axis=0).repeat(images.factor, axis=1)
+        out[i] = bad
+
+    _each_image(flag, images.num_images, n_jobs, verbose, "flagging pixels")
+    logger.debug("%d pixels flagged", int(out.sum()))
+    return out
+
+
+def get_label_quality_scores(
+    labels: Any,
+    pred_probs: Any,
+    *,
+    method: str = "softmin",
+    temperature: float = 0.1,
+    pixel_score_method: str = "self_confidence",
+    n_jobs: int | None = None,
+    verbose: bool = True,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Score every pixel and every image (lower = more likely mislabelled).
+
+    Parameters
+    ----------
+    labels, pred_probs
+        As in :func:`find_label_issues`.
+    method : {"softmin", "min"}, default "softmin"
+        How pixel scores pool into an image score: the lowest, or the soft minimum
+        ``sum(s * w) / sum(w)`` with ``w = exp(-s / temperature)``.
+    temperature : float, default 0.1
+        Of the soft minimum.
+    pixel_score_method : {"self_confidence", "normalized_margin", "confidence_weighted_entropy"}
+        The score of each pixel (see :func:`labelaudit.get_label_quality_scores`).
+    n_jobs, verbose
+        As in :func:`find_label_issues`.
+
+    Returns
+    -------
+    image_scores : ndarray of shape (n,)
+    pixel_scores : ndarray of shape (n, H, W)
+        float32 for float16/float32 ``pred_probs``, float64 otherwise.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> labels = np.array([[[0, 0, 0], [1, 1, 1]]])
+    >>> pred_probs = np.array([[[[.9, .9, .9], [.1, .2, .9]], [[.1, .1, .1], [.9, .8, .1]]]])
+    >>> image_scores, pixel_scores = get_label_quality_scores(labels, pred_probs, method="min")
+    >>> image_scores
+    array([0.1])
+    >>> pixel_scores[0]
+    array([[0.9, 0.9, 0.9],
+           [0.9, 0.8, 0.1]])
+    """
+    temperature = check_pooling("method", method, temperature)
+    check_choice("pixel_score_method", pixel_score_method, SCORE_METHODS)
+    images = _Images(labels, pred_probs)
+    images.all_codes()
+    image_scores = np.empty(images.num_images)
+    pixel_scores = np.empty(
+        (images.num_images, *images.shape), dtype=self_confidence_dtype(images.rows.dtype)
+    )
+
+    def score(i: int) -> None:
+        with explained(images.pixel_note(i)):
+            s = label_scores(
+                images.codes(i), images.probs(i), pixel_score_method, adjust=None, n_jobs=1, validate=True
+            )
+        pixel_scores[i] = s.reshape(images.shape)
+        image_scores[i] = pool_scores(s, method, temperature)
+
+    _each_image(score, images.num_images, n_jobs, verbose, "scoring images")
+    return image_scores, pixel_scores
+
+
+def _check_issues(issues: Any, images: _Images) -> np.ndarray:
+    mask = np.asarray(issues)
+    expected = (images.num_images, *images.shape)
+    if mask.dtype != bool or mask.shape != expected:
+        raise ValueError(
+            f"issues must be the boolean mask from find_label_issues, shape {expected}; found "
+            f"dtype {mask.dtype} and shape {mask.shape}."
+        )
+    return mask
+
+
+def common_label_issues(
+    issues: Any, labels: Any, pred_probs: Any, *, class_names: Sequence[Any] | None = None
+) -> pd.DataFrame:
+    """Count which given → suggested class confusions recur among the flagged pixels.
+
+    The suggested class of a pixel is its most probable class (the lowest id on a tie).
+
+    Returns
+    -------
+    DataFrame
+        Columns ``given_label``, ``suggested_label``, ``num_pixel_issues`` and
+        ``fraction_of_issues``; most frequent first, then by given and suggested class.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> labels = np.array([[[0, 0, 0], [1, 1, 1]]])
+    >>> pred_probs = np.array([[[[.9, .9, .9], [.1, .2, .9]], [[.1, .1, .1], [.9, .8, .1]]]])
+    >>> issues = find_label_issues(labels, pred_probs)
+    >>> common_label_issues(issues, labels, pred_probs, class_names=["road", "car"])
+      given_label suggested_label  num_pixel_issues  fraction_of_issues
+    0         car            road                 1                 1.0
+    """
+    images = _Images(labels, pred_probs)
+    mask = _check_issues(issues, images)
+    k = images.num_classes
+    cells = np.zeros(k * k, dtype=np.int64)
+    for i in np.flatnonzero(mask.reshape(len(mask), -1).any(axis=1)):
+        where = np.flatnonzero(mask[i])
+        given = images.codes(i)[where].astype(np.int64)
+        suggested = np.asarray(images.pred_probs[i]).reshape(k, -1)[:, where].argmax(axis=0)
+        cells += np.bincount(given * k + suggested, minlength=k * k)
+    found = np.flatnonzero(cells)
+    order = found[np.lexsort((found, -cells[found]))]
+    total = max(int(cells.sum()), 1)
+    return pd.DataFrame(
+        {
+            "given_label": [class_name(class_names, c // k) for c in order],
+            "suggested_label": [class_name(class_names, c % k) for c in order],
+            "num_pixel_issues": cells[order],
+            "fraction_of_issues": cells[order] / total,
+        }
+    )
+
+
+def class_summary(
+    issues: Any, labels: Any, *, class_names: Sequence[Any] | None = None
+) -> pd.DataFrame:
+    """Per class: how many pixels and images carry it, and how many of them are flagged.
+
+    Parameters
+    ----------
+    issues : ndarray of bool, shape (n, H, W)
+        From :func:`find_label_issues`.
+    labels : array-like of shape (n, H, W)
+        The given class ids.
+    class_names : sequence, optional
+        Names of the classes; their number sets how many classes are listed (otherwise the
+        largest id in ``labels`` plus one).
+
+    Returns
+    -------
+    DataFrame
+        One row per class (index ``class``), columns ``num_pixels``, ``num_label_issues``,
+        ``issue_rate`` (NaN for a class with no pixels), ``num_images`` and
+        ``num_images_with_issues``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> labels = np.array([[[0, 0], [1, 1]], [[0, 0], [0, 0]]])
+    >>> issues = np.zeros((2, 2, 2), dtype=bool)
+    >>> issues[0, 1, 1] = True
+    >>> summary = class_summary(issues, labels, class_names=["road", "car"])
+    >>> summary.reset_index()[["class", "num_pixels", "num_label_issues", "issue_rate"]]
+      class  num_pixels  num_label_issues  issue_rate
+    0  road           6                 0         0.0
+    1   car           2                 1         0.5
+    """
+    labels = _as_array("labels", labels)
+    if labels.ndim != 3 or not np.issubdtype(labels.dtype, np.integer):
+        raise ValueError(
+            f"labels must be integer class ids of shape (n, H, W); found dtype {labels.dtype} and "
+            f"shape {tuple(labels.shape)}."
+        )
+    mask = np.asarray(issues)
+    if mask.dtype != bool or mask.shape != tuple(labels.shape):
+        raise ValueError(
+            f"issues must be the boolean mask from find_label_issues, shape {tuple(labels.shape)}; "
+            f"found dtype {mask.dtype} and shape {mask.shape}."
+        )
+    if class_names is not None:
+        k = len(class_names)
+    else:
+        k = max(int(check_class_ids("labels", np.asarray(lab).reshape(-1)).max()) for lab in labels) + 1
+    pixels, flagged, images, flagged_images = (np.zeros(k, dtype=np.int64) for _ in range(4))
+    for i in range(len(labels)):
+        lab = check_class_ids("labels", np.asarray(labels[i]).reshape(-1), k)
+        counts = np.bincount(lab, minlength=k)
+        bad = np.bincount(lab[mask[i].reshape(-1)], minlength=k)
+        pixels += counts
+        flagged += bad
+        images += counts > 0
+        flagged_images += bad > 0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rate = flagged / pixels
+    index = pd.Index([class_name(class_names, c) for c in range(k)], name="class")
+    return pd.DataFrame(
+        {
+            "num_pixels": pixels,
+            "num_label_issues": flagged,
+            "issue_rate": rate,
+            "num_images": images,
+            "num_images_with_issues": flagged_images,
+        },
+        index=index,
+    )
+
+
+def plot_issues(
+    issues: Any,
+    index: int,
+    *,
+    image: Any = None,
+    labels: Any = None,
+    ax: Any = None,
+) -> Any:
+    """Draw one image (or its label map) with its flagged pixels in red.
+
+    Requires matplotlib (``pip install 'labelaudit[plot]'``).
+
+    Parameters
+    ----------
+    issues : ndarray of bool, shape (n, H, W)
+        From :func:`find_label_issues`.
+    index : int
+        Which image.
+    image : array-like of shape (H, W) or (H, W, 3 or 4), optional
+        The picture to draw under the flags.
+    labels : array-like of shape (n, H, W), optional
+        Without ``image``, the label map of image ``index`` is drawn instead.
+    ax : matplotlib Axes, optional
+        Where to draw; new axes when omitted.
+
+    Returns
+    -------
+    matplotlib Axes
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> issues = np.zeros((1, 4, 4), dtype=bool)
+    >>> issues[0, 1, 2] = True
+    >>> ax = plot_issues(issues, 0, labels=np.zeros((1, 4, 4), dtype=int))  # doctest: +SKIP
+    """
+    mask = np.asarray(issues)
+    if mask.dtype != bool or mask.ndim != 3:
+        raise ValueError(
+            f"issues must be the boolean (n, H, W) mask from find_label_issues; found dtype "
+            f"{mask.dtype} and shape {mask.shape}."
+        )
+    if isinstance(index, bool) or not isinstance(index, (int, np.integer)) or not 0 <= index < len(mask):
+        raise ValueError(f"index={index!r} is not an image of issues; use 0..{len(mask) - 1}.")
+    flags = mask[index]
+    picture = np.asarray(image) if image is not None else None
+    if picture is not None and picture.shape[:2] != flags.shape:
+        raise ValueError(
+            f"image must have height and width {flags.shape} like the mask; found shape {picture.shape}."
+        )
+    ax = axes(ax, "plot_issues")
+    if picture is not None:
+        ax.imshow(picture)
+    elif labels is not None:
+        ax.imshow(np.asarray(labels[index]), cmap="tab20", interpolation="nearest")
+    overlay = np.zeros((*flags.shape, 4))
+    overlay[flags] = (1.0, 0.0, 0.0, 0.6)
+    ax.imshow(overlay, interpolation="nearest")
+    ax.set_title(f"image {index}: {int(flags.sum())} flagged pixels")
+    ax.set_axis_off()
+    return ax
