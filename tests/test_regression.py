@@ -1,0 +1,104 @@
+"""Regression targets: hand-checked scores, corrupted targets, the cleaning regressor, bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.metrics import average_precision_score, r2_score, roc_auc_score
+
+from labelaudit.regression import RegressionCleanLearning, get_label_quality_scores
+
+
+def test_residual_hand_checked() -> None:
+    scores = get_label_quality_scores([1.0, 2.0, 3.0, 10.0], [1.5, 2.0, 2.5, 4.0], method="residual")
+    # |r| = .5, 0, .5, 6; median .5
+    np.testing.assert_allclose(scores, np.exp(-np.array([1.0, 0.0, 1.0, 12.0])))
+
+
+def test_outre_hand_checked() -> None:
+    labels = np.array([0.0, 1.0, 2.0, 3.0])
+    predictions = np.array([0.0, 1.0, 2.0, 5.0])  # residuals 0, 0, 0, -2
+    scores = get_label_quality_scores(labels, predictions, k=1)
+    # robust scales: targets 1.4826 * MAD (1); residuals have MAD 0, so their std
+    points = np.column_stack([labels / 1.4826, (labels - predictions) / np.std([0.0, 0.0, 0.0, -2.0])])
+    nearest = [min(np.linalg.norm(points[i] - points[j]) for j in range(4) if j != i) for i in range(4)]
+    size = np.abs(labels - predictions) / 0.5  # median |r| is 0, mean .5
+    expected = np.exp(-(size + np.array(nearest) / np.median(nearest)) / 2)
+    np.testing.assert_allclose(scores, expected)
+    assert scores.argmin() == 3
+
+
+def test_scores_do_not_depend_on_row_order_or_threads() -> None:
+    rng = np.random.default_rng(1)
+    y = rng.normal(size=2000)
+    pred = y + rng.normal(scale=0.3, size=2000)
+    scores = get_label_quality_scores(y, pred)
+    perm = rng.permutation(2000)
+    np.testing.assert_allclose(get_label_quality_scores(y[perm], pred[perm], n_jobs=2), scores[perm])
+
+
+def corrupted_targets(seed: int = 0, n: int = 3000, frac: float = 0.05):
+    """Linear targets with heteroscedastic noise; ``frac`` of targets shifted by 2-5 target SDs."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 5))
+    y = X @ rng.normal(size=5) + rng.normal(size=n) * (0.2 + 0.5 * np.abs(X[:, 0]))
+    bad = rng.random(n) < frac
+    y_noisy = y.copy()
+    y_noisy[bad] += rng.choice([-1, 1], bad.sum()) * rng.uniform(2, 5, bad.sum()) * y.std()
+    return X, y, y_noisy, bad
+
+
+def test_corrupted_targets_are_found() -> None:
+    from sklearn.linear_model import LinearRegression
+    from sklearn.model_selection import cross_val_predict
+
+    X, _, y_noisy, bad = corrupted_targets()
+    pred = cross_val_predict(LinearRegression(), X, y_noisy, cv=5)
+    for method in ("outre", "residual"):
+        scores = get_label_quality_scores(y_noisy, pred, method=method)
+        assert roc_auc_score(bad, -scores) > 0.97  # measured 0.99
+        assert average_precision_score(bad, -scores) > 0.9  # measured 0.96
+
+
+def test_clean_learning_drops_corrupted_targets() -> None:
+    from sklearn.linear_model import LinearRegression
+
+    X_all, y_all, y_noisy_all, bad_all = corrupted_targets(n=6000, frac=0.1)
+    X, y_noisy, bad = X_all[:3000], y_noisy_all[:3000], bad_all[:3000]
+    X_test, y_test = X_all[3000:], y_all[3000:]
+    model = RegressionCleanLearning(cv=3, random_state=0).fit(X, y_noisy)
+    issues = model.label_issues_
+    assert list(issues.columns) == ["is_label_issue", "label_quality", "given_label", "predicted_label"]
+    flagged = issues["is_label_issue"].to_numpy()
+    assert 0.05 <= model.drop_fraction_ <= 0.15 and bad[flagged].mean() > 0.6
+    assert set(model.cv_errors_) == {0.0, 0.01, 0.02, 0.05, 0.1, 0.15, 0.2}
+    plain = LinearRegression().fit(X, y_noisy)
+    assert r2_score(y_test, model.predict(X_test)) > r2_score(y_test, plain.predict(X_test))
+    again = RegressionCleanLearning(cv=3, random_state=0).fit(X, y_noisy)
+    np.testing.assert_array_equal(again.label_issues_["is_label_issue"], flagged)
+
+
+@pytest.mark.parametrize(
+    ("labels", "predictions", "kwargs", "error", "match"),
+    [
+        ([1.0, 2.0], [1.0], {}, ValueError, "labels has 2 entries but predictions has 1"),
+        ([1.0, np.nan], [1.0, 2.0], {}, ValueError, r"labels contains NaN or inf \(first in row 1\)"),
+        (["a", "b"], [1.0, 2.0], {}, TypeError, "labels must hold numbers"),
+        ([[1.0, 2.0]], [1.0, 2.0], {}, ValueError, "labels must be 1-D"),
+        ([1.0, 2.0], [1.0, 2.0], {"method": "knn"}, ValueError, "method='knn'"),
+        ([1.0, 2.0], [1.0, 2.0], {"k": 0}, ValueError, "k=0 is not valid"),
+        ([1.0, 2.0], [1.0, 2.0], {"k": 5000}, ValueError, "from 1 to 1000"),
+        ([], [], {}, ValueError, "labels is empty"),
+    ],
+)
+def test_bad_input(labels, predictions, kwargs, error, match) -> None:
+    with pytest.raises(error, match=match):
+        get_label_quality_scores(labels, predictions, **kwargs)
+
+
+def test_clean_learning_bad_options() -> None:
+    X, y = np.zeros((10, 1)), np.arange(10.0)
+    with pytest.raises(ValueError, match="cv=1"):
+        RegressionCleanLearning(cv=1).fit(X, y)
+    with pytest.raises(ValueError, match="drop_fractions"):
+        RegressionCleanLearning(drop_fractions=[0.5, 1.0]).fit(X, y)
