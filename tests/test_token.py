@@ -36,8 +36,8 @@ def test_planted_swaps_rank_first():
     flat_planted = np.concatenate(planted)
     token_auroc = roc_auc_score(flat_planted, -np.concatenate(token_scores))
     sentence_auroc = roc_auc_score([p.any() for p in planted], -sentence_scores)
-    assert token_auroc > 0.95, token_auroc
-    assert sentence_auroc > 0.9, sentence_auroc
+    assert token_auroc > 0.98, token_auroc  # measured 0.996
+    assert sentence_auroc > 0.97, sentence_auroc  # measured 0.989
 
     issues = token.find_label_issues(labels, pred_probs)
     found = {(s, t) for s, t in issues}
@@ -121,7 +121,7 @@ def test_common_label_issues_and_display():
 @pytest.mark.parametrize(
     ("labels", "pred_probs", "error", "match"),
     [
-        ([[0, 1]], [np.eye(2), np.eye(2)], ValueError, "labels has 1 sentences but pred_probs has 2"),
+        ([[0, 1]], [np.eye(2), np.eye(2)], ValueError, "labels has 1 sentences but pred_probs has 2; give one entry per sentence"),
         ([[0, 1], [0]], [np.eye(2), np.eye(2)], ValueError, r"pred_probs\[1\] must have shape \(tokens, classes\) = \(1, 2\)"),
         ([["a", "b"]], [np.eye(2)], TypeError, r"labels\[0\] must hold integer class ids"),
         ([[0, 2]], [np.eye(2)], ValueError, r"labels\[0\] holds 2; class ids must be in 0..1"),

@@ -144,6 +144,24 @@ def check_class_ids(name: str, values: Any, num_classes: int | None = None) -> n
     return arr
 
 
+def check_per_item(item: str, first: tuple[str, Any], second: tuple[str, Any]) -> None:
+    """Check two lists with one entry per ``item`` (sentence, image): list-like, same length, not empty."""
+    for name, value in (first, second):
+        if isinstance(value, (str, bytes, dict, np.ndarray)) or not isinstance(value, Sequence):
+            raise TypeError(
+                f"{name} must be a list with one entry per {item}; found {type(value).__name__}. "
+                f"Split it into per-{item} pieces."
+            )
+    (first_name, first_value), (second_name, second_value) = first, second
+    if len(first_value) != len(second_value):
+        raise ValueError(
+            f"{first_name} has {len(first_value)} {item}s but {second_name} has "
+            f"{len(second_value)}; give one entry per {item} in both, in the same order."
+        )
+    if len(first_value) == 0:
+        raise ValueError(f"{first_name} is empty; pass at least one {item}.")
+
+
 @contextlib.contextmanager
 def explained(note: str) -> Iterator[None]:
     """Re-raise a ValueError or TypeError from the core with ``note`` (what a row is) appended."""

@@ -34,6 +34,7 @@ from labelaudit._kernels import SCORE_METHODS
 from labelaudit._structured import (
     StackedRows,
     check_class_ids,
+    check_per_item,
     check_pooling,
     class_name,
     explained,
@@ -52,19 +53,7 @@ class _Tokens:
     """Checked sentences: flat labels and the token rows of ``pred_probs`` as one array."""
 
     def __init__(self, labels: Any, pred_probs: Any) -> None:
-        for name, value in (("labels", labels), ("pred_probs", pred_probs)):
-            if isinstance(value, (str, bytes, np.ndarray)) or not isinstance(value, Sequence):
-                raise TypeError(
-                    f"{name} must be a list with one entry per sentence; found "
-                    f"{type(value).__name__}. Split a flat array into per-sentence pieces."
-                )
-        if len(labels) != len(pred_probs):
-            raise ValueError(
-                f"labels has {len(labels)} sentences but pred_probs has {len(pred_probs)} arrays; "
-                "give one pred_probs array per sentence, in the same order."
-            )
-        if len(labels) == 0:
-            raise ValueError("labels is empty; pass at least one sentence.")
+        check_per_item("sentence", ("labels", labels), ("pred_probs", pred_probs))
         probs = [p if hasattr(p, "shape") and hasattr(p, "dtype") else np.asarray(p) for p in pred_probs]
         num_classes = probs[0].shape[-1] if probs[0].ndim == 2 else None
         codes = []
