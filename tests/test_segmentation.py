@@ -38,26 +38,40 @@ def test_painted_regions_rank_first():
     image_scores, pixel_scores = segmentation.get_label_quality_scores(labels, pred_probs, verbose=False)
     pixel_auroc = roc_auc_score(planted.ravel(), -pixel_scores.ravel())
     image_auroc = roc_auc_score(planted.any(axis=(1, 2)), -image_scores)
-    assert pixel_auroc > 0.95, pixel_auroc
-    assert image_auroc > 0.95, image_auroc
+    assert pixel_auroc > 0.98, pixel_auroc  # measured 0.996
+    assert image_auroc > 0.95, image_auroc  # measured 1.0
     assert pixel_scores.dtype == np.float32 and pixel_scores.shape == labels.shape
 
     issues = segmentation.find_label_issues(labels, pred_probs, verbose=False)
     precision = (issues & planted).sum() / issues.sum()
     recall = (issues & planted).sum() / planted.sum()
-    assert precision > 0.85 and recall > 0.6, (precision, recall)  # measured 0.90, 0.66
+    assert precision > 0.75 and recall > 0.85, (precision, recall)  # measured 0.80, 0.91
+    cl = segmentation.find_label_issues(labels, pred_probs, filter_by="confident_learning", verbose=False)
+    assert (cl & planted).sum() / cl.sum() > 0.85 and (cl & planted).sum() / planted.sum() > 0.6  # 0.90, 0.66
 
 
 def test_thresholds_come_from_all_pixels_like_the_core():
     labels, pred_probs, _ = synthetic_masks(n=6, seed=1)
     flat_probs = np.moveaxis(pred_probs, 1, -1).reshape(-1, pred_probs.shape[1])
-    for rule, core_rule in (("confident_learning", "confident_learning"), ("predicted_neq_given", "predicted_neq_given")):
-        expected = labelaudit.find_label_issues(labels.ravel(), flat_probs, filter_by=core_rule)
+    for rule in segmentation.FILTER_METHODS:
+        expected = labelaudit.find_label_issues(labels.ravel(), flat_probs, filter_by=rule)
         found = segmentation.find_label_issues(labels, pred_probs, filter_by=rule, verbose=False)
         np.testing.assert_array_equal(found.ravel(), expected)
     _, pixel_scores = segmentation.get_label_quality_scores(labels, pred_probs, pixel_score_method="normalized_margin", verbose=False)
     expected = labelaudit.get_label_quality_scores(labels.ravel(), flat_probs, method="normalized_margin")
     np.testing.assert_array_equal(pixel_scores.ravel(), expected)
+
+
+def test_exact_ties_are_broken_by_pixel_index():
+    labels = np.random.default_rng(5).integers(0, 2, (3, 4, 4))
+    pred_probs = np.full((3, 2, 4, 4), 0.5, dtype=np.float32)
+    found = segmentation.find_label_issues(labels, pred_probs, n_jobs=2, verbose=False)
+    expected = labelaudit.find_label_issues(
+        labels.ravel(), np.full((48, 2), 0.5, dtype=np.float32), filter_by="low_self_confidence"
+    )
+    np.testing.assert_array_equal(found.ravel(), expected)
+    assert found.sum() == (labels == 1).sum()
+    assert np.flatnonzero(found.ravel()).tolist() == list(range(int(found.sum())))
 
 
 def test_memory_map_threads_and_blocks_give_the_same_result(tmp_path):

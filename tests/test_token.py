@@ -82,19 +82,20 @@ def test_stacked_rows_slices_match_concatenation():
 
 
 def test_hand_checked_scores_and_pooling():
-    labels = [[0, 1], [1, 1, 0], []]
+    labels = [[], [0, 1], [1, 1, 0], []]
     pred_probs = [
+        [],
         np.array([[0.9, 0.1], [0.3, 0.7]]),
         np.array([[0.2, 0.8], [0.9, 0.1], [0.8, 0.2]]),
         np.empty((0, 2)),
     ]
     low, token_scores = token.get_label_quality_scores(labels, pred_probs, sentence_score_method="min")
-    np.testing.assert_allclose(low, [0.7, 0.1, 1.0])
-    np.testing.assert_allclose(token_scores[0], [0.9, 0.7])
+    np.testing.assert_allclose(low, [1.0, 0.7, 0.1, 1.0])
+    np.testing.assert_allclose(token_scores[1], [0.9, 0.7])
     soft, _ = token.get_label_quality_scores(labels, pred_probs, temperature=0.1)
     w = np.exp(-np.array([0.8, 0.1, 0.8]) / 0.1)
-    np.testing.assert_allclose(soft[1], (w * [0.8, 0.1, 0.8]).sum() / w.sum())
-    assert token.find_label_issues(labels, pred_probs) == [(1, 1)]
+    np.testing.assert_allclose(soft[2], (w * [0.8, 0.1, 0.8]).sum() / w.sum())
+    assert token.find_label_issues(labels, pred_probs) == [(2, 1)]
 
 
 def test_common_label_issues_and_display():

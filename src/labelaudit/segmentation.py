@@ -5,10 +5,10 @@ predicted probabilities, shape ``(n, K, H, W)``. Every pixel is an example for t
 may be memory maps (``np.memmap``, zarr, h5py): they are read one image at a time, so memory
 stays bounded by a few images whatever ``n`` is.
 
-:func:`find_label_issues` makes two passes over the images: the first computes the per-class
-thresholds of confident learning (the mean self-confidence of each class over *all* pixels,
-summed exactly), the second flags pixels image by image. :func:`get_label_quality_scores` makes
-one pass.
+:func:`find_label_issues` first passes over the images to compute the per-class thresholds of
+confident learning (the mean self-confidence of each class over *all* pixels, summed exactly),
+then flags pixels image by image (one more pass, two for the default rule).
+:func:`get_label_quality_scores` makes one pass.
 
 Examples
 --------
@@ -29,6 +29,7 @@ array([0.9  , 0.101])
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -55,11 +56,12 @@ from labelaudit._structured import (
     pool_scores,
 )
 from labelaudit._validate import check_choice, check_n_jobs
-from labelaudit.noise import Passes
+from labelaudit.noise import Passes, _scaled_off_diagonal
 
 logger = logging.getLogger(__name__)
 
-FILTER_METHODS = ("confident_learning", "predicted_neq_given")
+FILTER_METHODS = ("low_self_confidence", "confident_learning", "predicted_neq_given")
+_BINS = 1 << 16  # histogram bins over [0, 1] for selecting the lowest scores
 
 
 def _as_array(name: str, value: Any) -> Any:
@@ -169,7 +171,7 @@ def find_label_issues(
     labels: Any,
     pred_probs: Any,
     *,
-    filter_by: str = "confident_learning",
+    filter_by: str = "low_self_confidence",
     downsample: int = 1,
     n_jobs: int | None = None,
     verbose: bool = True,
@@ -182,11 +184,16 @@ def find_label_issues(
         Given class id ``0..K-1`` of every pixel.
     pred_probs : array-like of shape (n, K, H, W)
         Out-of-sample predicted probabilities; a memory map is read one image at a time.
-    filter_by : {"confident_learning", "predicted_neq_given"}, default "confident_learning"
-        ``"confident_learning"`` flags a pixel when it is confidently counted as another class:
-        some class reaches its threshold (that class's mean self-confidence over all pixels) and
-        the most probable such class is not the given one. ``"predicted_neq_given"`` flags the
-        pixels whose given class is not among the most probable classes.
+    filter_by : {"low_self_confidence", "confident_learning", "predicted_neq_given"}
+        ``"low_self_confidence"`` (default) flags the ``m`` pixels with the lowest probability
+        of their given class (ties: lower image, then pixel index), with ``m`` the number of
+        issues confident learning estimates (as :func:`labelaudit.num_label_issues`,
+        ``"off_diagonal"``); it makes three passes. ``"confident_learning"`` flags a pixel when
+        it is confidently counted as another class: some class reaches its threshold (that
+        class's mean self-confidence over all pixels) and the most probable such class is not
+        the given one. ``"predicted_neq_given"`` flags the pixels whose given class is not
+        among the most probable classes. Each gives what
+        :func:`labelaudit.find_label_issues` gives with that ``filter_by`` on all pixels.
     downsample : int, default 1
         Work on blocks of ``downsample x downsample`` pixels (probabilities averaged, the most
         frequent class as label, the lowest id on a tie); a flagged block flags all its pixels.
@@ -219,24 +226,82 @@ def find_label_issues(
         passes = Passes(codes, images.rows, n_jobs=n_jobs)
         thresholds = passes.stats.thresholds
     logger.debug("per-class thresholds over %d pixels: %s", len(codes), thresholds)
-    height, width = images.shape[0] * images.factor, images.shape[1] * images.factor
-    out = np.zeros((images.num_images, height, width), dtype=bool)
+    if filter_by == "low_self_confidence":
+        coarse = _lowest_self_confidence(images, thresholds, n_jobs, verbose)
+    else:
+        coarse = np.zeros((images.num_images, *images.shape), dtype=bool)
 
-    def flag(i: int) -> None:
-        counts = confident_counts(images.codes(i), images.probs(i), thresholds, n_jobs=1)
-        if filter_by == "confident_learning":
-            bad = np.zeros(images.pixels, dtype=bool)
-            bad[counts.off_diagonal_rows] = True
-        else:
+        def flag(i: int) -> None:
+            counts = confident_counts(images.codes(i), images.probs(i), thresholds, n_jobs=1)
             bad = ~counts.agrees
-        bad = bad.reshape(images.shape)
-        if images.factor > 1:
-            bad = bad.repeat(images.factor, axis=0).repeat(images.factor, axis=1)
-        out[i] = bad
+            if filter_by == "confident_learning":
+                bad = np.zeros(images.pixels, dtype=bool)
+                bad[counts.off_diagonal_rows] = True
+            coarse[i] = bad.reshape(images.shape)
 
-    _each_image(flag, images.num_images, n_jobs, verbose, "flagging pixels")
-    logger.debug("%d pixels flagged", int(out.sum()))
-    return out
+        _each_image(flag, images.num_images, n_jobs, verbose, "flagging pixels")
+    logger.debug("%d pixels flagged", int(coarse.sum()))
+    if images.factor == 1:
+        return coarse
+    return coarse.repeat(images.factor, axis=1).repeat(images.factor, axis=2)
+
+
+def _score_bins(scores: np.ndarray) -> np.ndarray:
+    """Histogram bin of each score: non-decreasing in the score, so bins order scores."""
+    return np.clip((scores.astype(np.float64) * _BINS).astype(np.int64), 0, _BINS)
+
+
+def _lowest_self_confidence(
+    images: _Images, thresholds: np.ndarray, n_jobs: int | None, verbose: bool
+) -> np.ndarray:
+    """Flag the ``m`` pixels with the lowest self-confidence, ``m`` estimated as in the core.
+
+    ``m`` is the core's ``"off_diagonal"`` estimate (off-diagonal fraction of the confident
+    joint over all pixels, times the number of pixels). Exact selection by (score, pixel index)
+    without holding every score: pass 2 sums the confident joint and a histogram of the
+    scores; pass 3 flags the pixels in the bins below the one where the count reaches ``m`` and
+    keeps only the pixels of that bin as candidates for the remaining places.
+    """
+    k = images.num_classes
+    joint = np.zeros((k, k), dtype=np.int64)
+    histogram = np.zeros(_BINS + 1, dtype=np.int64)
+    lock = threading.Lock()
+
+    def self_confidence(i: int) -> np.ndarray:
+        return label_scores(
+            images.codes(i), images.probs(i), "self_confidence", adjust=None, n_jobs=1, validate=False
+        )
+
+    def count(i: int) -> None:
+        cells = confident_counts(images.codes(i), images.probs(i), thresholds, n_jobs=1).confident_joint
+        bins = np.bincount(_score_bins(self_confidence(i)), minlength=_BINS + 1)
+        with lock:  # integer sums: the same in any order
+            joint.__iadd__(cells)
+            histogram.__iadd__(bins)
+
+    _each_image(count, images.num_images, n_jobs, verbose, "counting pixels")
+    wanted = _scaled_off_diagonal(joint, images.num_images * images.pixels)
+    coarse = np.zeros((images.num_images, *images.shape), dtype=bool)
+    if wanted == 0:
+        return coarse
+    cumulative = np.cumsum(histogram)
+    edge = int(np.searchsorted(cumulative, wanted))
+    below = int(cumulative[edge - 1]) if edge else 0
+    candidates: list[tuple[np.ndarray, np.ndarray]] = [None] * images.num_images  # type: ignore[list-item]
+
+    def select(i: int) -> None:
+        scores = self_confidence(i)
+        bins = _score_bins(scores)
+        coarse[i] = (bins < edge).reshape(images.shape)
+        at_edge = np.flatnonzero(bins == edge)
+        candidates[i] = (scores[at_edge], at_edge + i * images.pixels)
+
+    _each_image(select, images.num_images, n_jobs, verbose, "flagging pixels")
+    keys = np.concatenate([c[0] for c in candidates])
+    rows = np.concatenate([c[1] for c in candidates])
+    chosen = rows[np.lexsort((rows, keys))[: wanted - below]]
+    coarse.reshape(-1)[chosen] = True
+    return coarse
 
 
 def get_label_quality_scores(

@@ -55,7 +55,7 @@ class _Tokens:
     def __init__(self, labels: Any, pred_probs: Any) -> None:
         check_per_item("sentence", ("labels", labels), ("pred_probs", pred_probs))
         probs = [p if hasattr(p, "shape") and hasattr(p, "dtype") else np.asarray(p) for p in pred_probs]
-        num_classes = probs[0].shape[-1] if probs[0].ndim == 2 else None
+        num_classes = next((p.shape[1] for p in probs if p.ndim == 2), None)
         codes = []
         for i, (sentence, p) in enumerate(zip(labels, probs)):
             if isinstance(sentence, (str, bytes)):
