@@ -213,3 +213,19 @@ def test_import_labelaudit_stays_light():
     code = "import sys, labelaudit; print(any(m.startswith(('labelaudit.audit', 'sklearn', 'scipy', 'tqdm')) for m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_approximate_search_without_faiss_says_how_to_fix(small, monkeypatch):
+    real_import = builtins.__import__
+
+    def no_faiss(name, *args, **kwargs):
+        if name == "faiss":
+            raise ImportError("No module named 'faiss'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_faiss)
+    frame, X, probs = small
+    with pytest.raises(ImportError, match=r"pip install 'labelaudit\[ann\]'"):
+        _fresh(frame).run(features=X, search="approximate", verbose=False)
+    with pytest.raises(ValueError, match="search='fast' is not recognised"):
+        _fresh(frame).run(features=X, search="fast", verbose=False)

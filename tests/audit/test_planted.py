@@ -110,3 +110,14 @@ def test_clean_data_flags_almost_nothing() -> None:
     assert counts["near_duplicate"] == 0 and counts["null"] == 0 and counts["class_imbalance"] == 0
     assert counts["non_iid"] == 0 and counts["underperforming_group"] == 0
     assert counts["outlier"] <= 10  # 0.5 %
+
+
+def test_approximate_search_finds_the_same_issues(audit: Audit, planted: Planted) -> None:
+    pytest.importorskip("faiss")
+    approx = Audit(data={"y": planted.labels}, label="y").run(
+        pred_probs=planted.pred_probs, features=planted.features, search="approximate",
+        issue_types=["outlier", "near_duplicate", "non_iid", "underperforming_group"], verbose=False,
+    )
+    for name in ("outlier", "near_duplicate", "non_iid", "underperforming_group"):
+        agreement = float((flagged(approx, name) == flagged(audit, name)).mean())
+        assert agreement >= 0.995, f"{name}: approximate and exact agree on {agreement:.4f} of rows"

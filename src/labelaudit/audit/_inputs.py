@@ -112,6 +112,7 @@ class AuditInputs:
         k: int,
         metric: str,
         n_jobs: int | None,
+        search: str = "exact",
     ) -> None:
         self.num_examples = num_examples
         self.labels = labels
@@ -120,6 +121,7 @@ class AuditInputs:
         self.columns = columns
         self.k = k
         self.metric = metric
+        self.search = search
         self.n_jobs = n_jobs
         self.passes = passes
         self._knn_graph = None if knn_graph is None else graph_from_csr(knn_graph, num_examples, k)
@@ -147,7 +149,7 @@ class AuditInputs:
             return self._knn_graph
         if self.features is None:
             raise ValueError("the k-nearest-neighbour graph needs features or knn_graph.")
-        return build_knn_graph(self.features, self.k, metric=self.metric, n_jobs=self.n_jobs)
+        return build_knn_graph(self.features, self.k, metric=self.metric, n_jobs=self.n_jobs, search=self.search)
 
 
 def encode_audit_labels(labels: Any, pred_probs: Any, classes: Any) -> EncodedLabels:
