@@ -72,7 +72,22 @@ def class_encoding(labels: Any, classes: Any = None) -> EncodedLabels:
     return encode_labels(arr, len(unique), classes=unique)
 
 
-def _check_cv(cv: Any, counts: np.ndarray) -> int:
+def encode_sorted_classes(y: Any) -> EncodedLabels:
+    """Classification targets as indices into their sorted unique values (scikit-learn's
+    ``classes_``), whatever their type.
+
+    Examples
+    --------
+    >>> encode_sorted_classes([3, 1, 3]).codes
+    array([1, 0, 1])
+    """
+    y = column_or_1d(y, warn=True)
+    check_classification_targets(y)
+    unique = np.unique(y)
+    return encode_labels(y, len(unique), classes=unique)
+
+
+def check_cv(cv: Any, counts: np.ndarray) -> int:
     if isinstance(cv, bool) or not isinstance(cv, (int, np.integer)) or cv < 2:
         raise ValueError(f"cv={cv!r} is not valid; use the number of folds, an integer >= 2.")
     if (counts > 0).sum() < 2:
@@ -203,7 +218,7 @@ def estimate_pred_probs(
             "examples in the same order."
         )
     counts = enc.counts()
-    cv = _check_cv(cv, counts)
+    cv = check_cv(cv, counts)
     rare = np.flatnonzero(counts < cv)
     if rare.size:
         names = enc.classes.tolist()
@@ -352,13 +367,6 @@ class CleanLearning(ClassifierMixin, BaseEstimator):
         tags.input_tags.string = inner.input_tags.string
         return tags
 
-    @staticmethod
-    def _encode(y: Any) -> EncodedLabels:
-        y = column_or_1d(y, warn=True)
-        check_classification_targets(y)
-        unique = np.unique(y)
-        return encode_labels(y, len(unique), classes=unique)
-
     def find_label_issues(self, X: Any, y: Any, *, pred_probs: Any = None) -> pd.DataFrame:
         """Find the label issues in ``(X, y)`` without fitting the final model.
 
@@ -399,7 +407,7 @@ class CleanLearning(ClassifierMixin, BaseEstimator):
             "label_quality_scores_kwargs", self.label_quality_scores_kwargs,
             ("labels", "pred_probs", "classes"),
         )
-        enc = self._encode(y)
+        enc = encode_sorted_classes(y)
         if pred_probs is None:
             pred_probs = estimate_pred_probs(
                 self._base_model(), X, enc.codes, cv=self.cv, n_jobs=self.n_jobs,
@@ -448,7 +456,7 @@ class CleanLearning(ClassifierMixin, BaseEstimator):
         """
         X = _as_rows(X)
         validate_data(self, X, reset=True, skip_check_array=True)
-        enc = self._encode(y)
+        enc = encode_sorted_classes(y)
         n = len(enc.codes)
         if _num_rows(X) != n:
             raise ValueError(f"X has {_num_rows(X)} rows but y has {n} entries; they must match.")

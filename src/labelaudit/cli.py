@@ -1,0 +1,552 @@
+"""The ``labelaudit`` command (also ``python -m labelaudit``).
+
+* ``labelaudit demo [--out DIR]``: the whole loop on handwritten digits with known label noise.
+* ``labelaudit audit DATA --label COLUMN`` or ``labelaudit audit --labels L --pred-probs P``:
+  label issues and the health summary of your own data.
+
+Exit status: 0 on success, 2 on bad input (one line on standard error naming the argument,
+and nothing written). Every input is read and checked, and every result computed, before the
+output directory is created.
+
+Examples
+--------
+>>> from labelaudit.cli import build_parser
+>>> args = build_parser().parse_args(["audit", "data.csv", "--label", "species", "--top", "5"])
+>>> args.command, args.label, args.top, args.model
+('audit', 'species', 5, None)
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import sys
+import time
+import warnings
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NoReturn
+
+from labelaudit import __version__
+
+MODELS = ("logistic", "hgb", "forest")
+FORMATS = ("csv", "json", "parquet")
+TABLE_SUFFIXES = (".csv", ".parquet", ".pq")
+ARRAY_SUFFIXES = (".npy", *TABLE_SUFFIXES)
+PARQUET_HINT = "pip install 'labelaudit[parquet]'"
+DEMO_TOP = 10
+
+
+class InputError(Exception):
+    """Bad input: reported as one line, exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+@dataclass(frozen=True)
+class Labelled:
+    """Labels as class indices with their classes, and out-of-sample ``pred_probs``."""
+
+    codes: Any
+    classes: Any
+    pred_probs: Any
+    class_names: list[Any]
+
+
+# -- argument types and checks -----------------------------------------------------------------
+
+
+def _int_at_least(low: int) -> Any:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"{value} is below {low}")
+        return value
+
+    return parse
+
+
+def _require_pyarrow(argument: str) -> None:
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        raise InputError(f"{argument}: parquet needs pyarrow; install it with {PARQUET_HINT}") from None
+
+
+def _check_out(out: Path) -> None:
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out: '{out}' exists and is not a directory; pass a directory")
+    existing = out
+    while not existing.exists():
+        existing = existing.parent
+    if not os.access(existing, os.W_OK):
+        raise InputError(f"--out: cannot create files under '{existing}' (permission denied)")
+
+
+def _input_path(argument: str, path: str, suffixes: Sequence[str]) -> Path:
+    file = Path(path)
+    if file.suffix.lower() not in suffixes:
+        raise InputError(f"{argument}: '{path}' must be a {', '.join(suffixes)} file")
+    if not file.is_file():
+        raise InputError(f"{argument}: file '{path}' not found")
+    if file.suffix.lower() in (".parquet", ".pq"):
+        _require_pyarrow(argument)
+    return file
+
+
+def _one_line(err: BaseException) -> str:
+    return " ".join(str(err).split()) or type(err).__name__
+
+
+def _read_table(argument: str, path: str) -> Any:
+    file = _input_path(argument, path, TABLE_SUFFIXES)
+    import pandas as pd
+
+    try:
+        frame = pd.read_csv(file) if file.suffix.lower() == ".csv" else pd.read_parquet(file)
+    except (OSError, ValueError) as err:
+        raise InputError(f"{argument}: could not read '{path}': {_one_line(err)}") from None
+    if frame.empty:
+        raise InputError(f"{argument}: '{path}' has no rows")
+    return frame
+
+
+def _read_array(argument: str, path: str) -> tuple[Any, list[Any] | None]:
+    """An array from .npy, or a table's values and its column names from .csv/.parquet."""
+    file = _input_path(argument, path, ARRAY_SUFFIXES)
+    import numpy as np
+
+    if file.suffix.lower() != ".npy":
+        frame = _read_table(argument, path)
+        return frame, list(frame.columns)
+    try:
+        return np.load(file, allow_pickle=False), None
+    except (OSError, ValueError) as err:
+        raise InputError(f"{argument}: could not read '{path}': {_one_line(err)}") from None
+
+
+def _column(argument: str, frame: Any, name: str, path: str) -> Any:
+    if name not in frame.columns:
+        shown = ", ".join(map(str, list(frame.columns)[:20]))
+        raise InputError(f"{argument}: no column {name!r} in '{path}'; its columns are: {shown}")
+    values = frame[name]
+    missing = int(values.isna().sum())
+    if missing:
+        rows = ", ".join(map(str, values.index[values.isna()][:5].tolist()))
+        raise InputError(
+            f"{argument}: column {name!r} has {missing} missing labels (rows {rows}); "
+            "give every row a label or drop those rows"
+        )
+    return values.to_numpy()
+
+
+@contextlib.contextmanager
+def _short_warnings() -> Iterator[None]:
+    """Show library warnings as one line each on standard error."""
+    previous = warnings.showwarning
+
+    def show(message: Any, category: Any, filename: str, lineno: int, file: Any = None, line: Any = None) -> None:
+        sys.stderr.write(f"labelaudit: warning: {_one_line(message)}\n")
+
+    warnings.showwarning = show
+    try:
+        yield
+    finally:
+        warnings.showwarning = previous
+
+
+@contextlib.contextmanager
+def _as_input_error(argument: str) -> Iterator[None]:
+    """Report the library's input checks (ValueError, TypeError) as bad input to ``argument``."""
+    try:
+        yield
+    except (ValueError, TypeError) as err:
+        raise InputError(f"{argument}: {_one_line(err)}") from None
+
+
+# -- models and results ------------------------------------------------------------------------
+
+
+def build_model(name: str, numeric: Sequence[Any] = (), categorical: Sequence[Any] = ()) -> Any:
+    """The classifier behind ``--model``: ``logistic``, ``hgb`` or ``forest``.
+
+    ``logistic`` imputes missing numbers with the median, standardises, one-hot encodes
+    categorical columns and fits an L2 logistic regression with ``C=0.1`` (strong
+    regularisation is robust to noisy labels); the tree models take missing values as they
+    are and ordinal-encode categorical columns. Without ``categorical`` the model takes any
+    numeric array.
+
+    Examples
+    --------
+    >>> build_model("hgb")
+    HistGradientBoostingClassifier(random_state=0)
+    """
+    from sklearn.compose import ColumnTransformer
+    from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
+    from sklearn.impute import SimpleImputer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
+
+    if name == "logistic":
+        numbers = make_pipeline(SimpleImputer(strategy="median"), StandardScaler())
+        categories = OneHotEncoder(handle_unknown="ignore")
+        classifier = LogisticRegression(C=0.1, max_iter=1000)
+    else:
+        numbers = "passthrough"
+        categories = OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1)
+        classifier = (
+            HistGradientBoostingClassifier(random_state=0)
+            if name == "hgb"
+            else RandomForestClassifier(n_estimators=200, random_state=0)
+        )
+    if not categorical:
+        return classifier if numbers == "passthrough" else make_pipeline(numbers, classifier)
+    columns = ColumnTransformer(
+        [("numeric", numbers, list(numeric)), ("categorical", categories, list(categorical))]
+    )
+    return make_pipeline(columns, classifier)
+
+
+def _issues_table(data: Labelled, filter_by: str, rank_by: str) -> Any:
+    """Flagged rows, most likely wrong first: row, given_label, suggested_label, label_quality."""
+    import pandas as pd
+
+    from labelaudit import find_label_issues, get_label_quality_scores
+
+    ranked = find_label_issues(
+        data.codes, data.pred_probs, filter_by=filter_by, return_indices_ranked_by=rank_by
+    )
+    scores = get_label_quality_scores(data.codes, data.pred_probs, method=rank_by)
+    return pd.DataFrame(
+        {
+            "row": ranked,
+            "given_label": data.classes[data.codes[ranked]],
+            "suggested_label": data.classes[data.pred_probs[ranked].argmax(axis=1)],
+            "label_quality": scores[ranked],
+        }
+    )
+
+
+def _cross_validate(
+    model: Any, name: str, X: Any, codes: Any, num_classes: int, cv: int, n_jobs: Any
+) -> Any:
+    import numpy as np
+
+    from labelaudit.models import estimate_pred_probs
+
+    print(f"Cross-validating the {name} model with {cv} folds on {len(codes):,} examples ...")
+    started = time.perf_counter()
+    pred_probs = estimate_pred_probs(
+        model, X, codes, cv=cv, n_jobs=n_jobs, classes=np.arange(num_classes)
+    )
+    print(f"Out-of-sample probabilities ready in {time.perf_counter() - started:.1f} s")
+    return pred_probs
+
+
+def _show(frame: Any, top: int) -> str:
+    return frame.head(top).to_string(index=False, float_format=lambda v: f"{v:.4f}")
+
+
+def _write(out: Path, issues: Any, issues_format: str, documents: dict[str, Any]) -> list[Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    written = [out / f"issues.{issues_format}"]
+    if issues_format == "csv":
+        issues.to_csv(written[0], index=False)
+    elif issues_format == "json":
+        issues.to_json(written[0], orient="records", indent=2)
+    else:
+        issues.to_parquet(written[0], index=False)
+    for name, document in documents.items():
+        path = out / name
+        path.write_text(json.dumps(document, indent=2) + "\n")
+        written.append(path)
+    return written
+
+
+# -- audit -------------------------------------------------------------------------------------
+
+
+def _audit_from_data(args: argparse.Namespace) -> Labelled:
+    frame = _read_table("data", args.data)
+    labels = _column("--label", frame, args.label, args.data)
+    if args.features:
+        features = [c.strip() for c in args.features.split(",") if c.strip()]
+        unknown = [c for c in features if c not in frame.columns]
+        if unknown or not features:
+            raise InputError(f"--features: no column(s) {unknown or args.features!r} in '{args.data}'")
+        if args.label in features:
+            raise InputError(f"--features: {args.label!r} is the label column; leave it out")
+    else:
+        features = [c for c in frame.columns if c != args.label]
+        if not features:
+            raise InputError(f"data: '{args.data}' has no feature columns besides {args.label!r}")
+    X = frame[features]
+    numeric = list(X.select_dtypes(include=["number", "bool"]).columns)
+    categorical = [c for c in features if c not in numeric]
+    X = X.astype({c: str for c in categorical}).fillna({c: "(missing)" for c in categorical})
+    from labelaudit.models import check_cv, encode_sorted_classes
+
+    with _as_input_error("--label"):
+        enc = encode_sorted_classes(labels)
+    with _as_input_error("--cv"):
+        check_cv(args.cv, enc.counts())
+    name = args.model or "logistic"
+    model = build_model(name, numeric, categorical)
+    with _as_input_error(args.data):
+        pred_probs = _cross_validate(model, name, X, enc.codes, enc.num_classes, args.cv, args.n_jobs)
+    return Labelled(enc.codes, enc.classes, pred_probs, enc.classes.tolist())
+
+
+def _audit_from_pred_probs(args: argparse.Namespace) -> Labelled:
+    import numpy as np
+
+    from labelaudit._validate import as_pred_probs, encode_labels
+
+    labels, label_columns = _read_array("--labels", args.labels)
+    if label_columns is not None:
+        if args.label is None and len(label_columns) != 1:
+            raise InputError(
+                f"--label: '{args.labels}' has {len(label_columns)} columns; name the one with the labels"
+            )
+        labels = _column("--label" if args.label else "--labels", labels, args.label or label_columns[0], args.labels)
+    pred_probs, class_columns = _read_array("--pred-probs", args.pred_probs)
+    if class_columns is not None:
+        from pandas.api.types import is_numeric_dtype
+
+        text = [c for c in class_columns if not is_numeric_dtype(pred_probs[c])]
+        if text:
+            raise InputError(f"--pred-probs: column {text[0]!r} of '{args.pred_probs}' is not numeric")
+        pred_probs = pred_probs.to_numpy()
+    with _as_input_error("--pred-probs"):
+        pred_probs = as_pred_probs(pred_probs)
+    named = np.asarray(labels).dtype.kind not in "iuf"
+    classes = class_columns if named else None
+    with _as_input_error("--labels/--pred-probs"):
+        enc = encode_labels(labels, pred_probs.shape[1], classes=classes)
+    return Labelled(enc.codes, enc.classes, pred_probs, class_columns or enc.classes.tolist())
+
+
+def _check_audit_arguments(args: argparse.Namespace) -> None:
+    """Checks that need no file: which inputs go together, --out, --format, --n-jobs."""
+    from labelaudit._validate import check_n_jobs
+
+    _check_out(Path(args.out))
+    if args.format == "parquet":
+        _require_pyarrow("--format")
+    with _as_input_error("--n-jobs"):
+        check_n_jobs(args.n_jobs)
+    if args.data is not None:
+        if args.labels or args.pred_probs:
+            raise InputError("data: give a data file or --labels with --pred-probs, not both")
+        if args.label is None:
+            raise InputError("--label: required with a data file; name the column that holds the labels")
+        return
+    if not (args.labels and args.pred_probs):
+        missing = "--pred-probs" if args.labels else "--labels"
+        raise InputError(
+            f"{missing}: required; give a data file with --label COLUMN, or --labels with --pred-probs"
+        )
+    for flag, value in (("--features", args.features), ("--model", args.model)):
+        if value is not None:
+            raise InputError(f"{flag}: applies only when a data file is audited, not with --pred-probs")
+
+
+def run_audit(args: argparse.Namespace) -> int:
+    """``labelaudit audit``: see ``labelaudit audit --help``."""
+    _check_audit_arguments(args)
+    data = _audit_from_data(args) if args.data is not None else _audit_from_pred_probs(args)
+
+    from labelaudit import health_summary
+
+    with _as_input_error("--labels/--pred-probs" if args.data is None else args.data):
+        issues = _issues_table(data, args.filter_by, args.rank_by)
+        summary = health_summary(data.codes, data.pred_probs, class_names=data.class_names, verbose=False)
+    print()
+    print(summary.to_text())
+    print()
+    shown = len(issues) if args.top == 0 else min(args.top, len(issues))
+    print(f"Label issues: {len(issues):,} of {summary.num_examples:,} rows (ranked by {args.rank_by}; "
+          f"row = 0-based row of the input); top {shown}:")
+    print(_show(issues, shown) if shown else "  (none)")
+    written = _write(Path(args.out), issues, args.format, {"health.json": summary.to_dict()})
+    print("\nWrote " + ", ".join(map(str, written)))
+    return 0
+
+
+# -- demo --------------------------------------------------------------------------------------
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    """``labelaudit demo``: find the known label errors in noisy digits and retrain."""
+    out = Path(args.out)
+    _check_out(out)
+
+    import numpy as np
+    from sklearn.base import clone
+    from threadpoolctl import threadpool_limits
+
+    from labelaudit import CleanLearning, health_summary
+    from labelaudit.datasets import DIGITS_CONFUSIONS, load_noisy_digits
+
+    started = time.perf_counter()
+    data = load_noisy_digits()
+    flipped = data.is_flipped
+    pairs = sorted({tuple(sorted((t, g))) for t, (g, _) in DIGITS_CONFUSIONS.items()})
+    print(
+        f"labelaudit demo: scikit-learn's handwritten digits (8x8 images, 10 classes), "
+        f"{len(data.labels):,} training images of which {int(flipped.sum())} "
+        f"({flipped.mean():.1%}) carry a flipped label ({', '.join(f'{a}<->{b}' for a, b in pairs)}), "
+        f"{len(data.y_test)} clean test images."
+    )
+    model = build_model("logistic")
+    print("Model: standardised pixels + logistic regression (C=0.1).\n")
+    with threadpool_limits(limits=1):  # tiny fits: BLAS threads only add overhead
+        pred_probs = _cross_validate(model, "logistic", data.X_train, data.labels, 10, 5, None)
+        labelled = Labelled(data.labels, np.arange(10), pred_probs, list(range(10)))
+        issues = _issues_table(labelled, "prune_by_noise_rate", "self_confidence")
+        issues.insert(2, "true_label", data.true_labels[issues["row"].to_numpy()])
+        summary = health_summary(data.labels, pred_probs, verbose=False)
+        mask = np.zeros(len(data.labels), dtype=bool)
+        mask[issues["row"].to_numpy()] = True
+        relabelled = data.labels.copy()
+        relabelled[issues["row"].to_numpy()] = issues["suggested_label"].to_numpy()
+        accuracy = {
+            "accuracy_noisy": clone(model).fit(data.X_train, data.labels).score(data.X_test, data.y_test),
+            "accuracy_cleaned": CleanLearning(model).fit(data.X_train, data.labels, label_issues=mask)
+            .score(data.X_test, data.y_test),
+            "accuracy_relabeled": clone(model).fit(data.X_train, relabelled).score(data.X_test, data.y_test),
+            "accuracy_true_labels": clone(model).fit(data.X_train, data.true_labels)
+            .score(data.X_test, data.y_test),
+        }
+    hits = int((mask & flipped).sum())
+    precision = hits / max(int(mask.sum()), 1)
+    recall = hits / max(int(flipped.sum()), 1)
+
+    print()
+    print(summary.to_text(max_rows=10))
+    print(f"\nTop {DEMO_TOP} of {len(issues)} flagged examples (row of the training set):")
+    print(_show(issues, DEMO_TOP))
+    print(
+        f"\nFlags vs the known flips: precision {precision:.3f} ({hits} of {int(mask.sum())} flags are "
+        f"real flips), recall {recall:.3f} ({hits} of {int(flipped.sum())} flips found)."
+    )
+    print(f"\nTest accuracy on the same {len(data.y_test)} clean test images:")
+    rows = [
+        ("trained on all noisy labels", accuracy["accuracy_noisy"]),
+        (f"trained with the {int(mask.sum())} issues removed", accuracy["accuracy_cleaned"]),
+        ("trained with suggested labels applied", accuracy["accuracy_relabeled"]),
+        ("(reference: trained on the true labels)", accuracy["accuracy_true_labels"]),
+    ]
+    for text, value in rows:
+        print(f"  {text:<42} {value:.4f}")
+    gain = accuracy["accuracy_cleaned"] - accuracy["accuracy_noisy"]
+    print(f"  removing the issues changes accuracy by {100 * gain:+.2f} points")
+    seconds = time.perf_counter() - started
+    report = {
+        **accuracy,
+        "precision": precision,
+        "recall": recall,
+        "num_flagged": int(mask.sum()),
+        "num_flipped": int(flipped.sum()),
+        "num_train": len(data.labels),
+        "num_test": len(data.y_test),
+        "confusions": {f"{t}->{g}": rate for t, (g, rate) in DIGITS_CONFUSIONS.items()},
+        "model": "StandardScaler + LogisticRegression(C=0.1), 5-fold cross-validation",
+        "seconds": round(seconds, 2),
+    }
+    written = _write(out, issues, "csv", {"health.json": summary.to_dict(), "demo.json": report})
+    print(f"\nWrote {', '.join(map(str, written))} in {seconds:.1f} s")
+    return 0
+
+
+# -- parser ------------------------------------------------------------------------------------
+
+_AUDIT_EXAMPLES = """examples:
+  labelaudit audit data.csv --label species --model hgb --top 20
+  labelaudit audit data.parquet --label y --features x1,x2,color --out audit-out --format json
+  labelaudit audit --labels labels.npy --pred-probs pred_probs.npy --filter-by both
+
+inputs:
+  DATA is a .csv (with a header row) or .parquet table; --label names its label column and
+  --features the feature columns (default: all others; text columns are categorical).
+  --labels and --pred-probs are .npy, .csv or .parquet; a table of pred_probs has one column
+  per class, its header giving the class names that text labels refer to.
+
+output (in --out): issues.csv|json|parquet (row, given_label, suggested_label, label_quality),
+health.json. Exit status 2 on bad input, with nothing written."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``labelaudit`` command."""
+    from labelaudit._kernels import SCORE_METHODS
+    from labelaudit.filter import FILTER_METHODS
+
+    parser = _Parser(
+        prog="labelaudit",
+        description="Find and fix label errors with confident learning.",
+        epilog="examples:\n  labelaudit demo\n  labelaudit audit data.csv --label species",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"labelaudit {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="{demo,audit}", required=True)
+
+    demo = commands.add_parser(
+        "demo",
+        help="find known label errors in noisy handwritten digits and retrain",
+        description="Cross-validate a model on scikit-learn's digits with 13.5%% of the training "
+        "labels flipped (1<->7, 3<->8, 4<->9, 5<->6), show the health summary and the flagged "
+        "examples, measure precision and recall against the known flips, and compare test "
+        "accuracy with and without the issues. Writes issues.csv, health.json and demo.json.",
+        epilog="example:\n  labelaudit demo --out demo-out",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    demo.add_argument("--out", default="labelaudit-out", metavar="DIR", help="output directory (default: %(default)s)")
+    demo.set_defaults(run=run_demo)
+
+    audit = commands.add_parser(
+        "audit",
+        help="find label issues in your data (features or your own pred_probs)",
+        description="Find label issues and summarise label health, from a table of features and "
+        "labels (a model is cross-validated) or from labels and out-of-sample pred_probs.",
+        epilog=_AUDIT_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    audit.add_argument("data", nargs="?", help="table of features and labels (.csv or .parquet)")
+    audit.add_argument("--label", metavar="COLUMN", help="the label column (of DATA or of a --labels table)")
+    audit.add_argument("--features", metavar="COLS", help="comma-separated feature columns (default: all others)")
+    audit.add_argument("--model", choices=MODELS, help="classifier cross-validated on DATA (default: logistic)")
+    audit.add_argument("--cv", type=_int_at_least(2), default=5, metavar="K", help="folds (default: %(default)s)")
+    audit.add_argument("--n-jobs", type=int, default=None, metavar="N", help="folds fitted in parallel (-1: all cores)")
+    audit.add_argument("--labels", metavar="FILE", help="given labels (.npy, .csv or .parquet)")
+    audit.add_argument("--pred-probs", metavar="FILE", help="out-of-sample predicted probabilities (.npy, .csv or .parquet)")
+    audit.add_argument("--filter-by", choices=FILTER_METHODS, default="prune_by_noise_rate", help="rule (default: %(default)s)")
+    audit.add_argument("--rank-by", choices=SCORE_METHODS, default="self_confidence", help="label quality score (default: %(default)s)")
+    audit.add_argument("--top", type=_int_at_least(0), default=20, metavar="N", help="issues to print, 0 = all (default: %(default)s)")
+    audit.add_argument("--out", default="labelaudit-out", metavar="DIR", help="output directory (default: %(default)s)")
+    audit.add_argument("--format", choices=FORMATS, default="csv", help="format of the issues file (default: %(default)s)")
+    audit.set_defaults(run=run_audit)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command; returns the exit status (0 success, 2 bad input)."""
+    args = build_parser().parse_args(argv)
+    try:
+        with _short_warnings():
+            return args.run(args)
+    except InputError as err:
+        sys.stderr.write(f"labelaudit {args.command}: error: {err}\n")
+        return 2
+    except BrokenPipeError:  # e.g. `labelaudit demo | head`: stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
