@@ -88,6 +88,7 @@ def load_audit(cls: type[Audit], path: Path) -> Audit:
     audit.data = None
     audit._labels = None
     audit.classes = None
+    audit.knn_graph = None
     audit.task = meta["task"]
     audit.label = meta["label"]
     audit.num_examples = meta["num_examples"]

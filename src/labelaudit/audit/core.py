@@ -14,7 +14,7 @@ import pandas as pd
 from labelaudit._validate import as_pred_probs, check_choice, check_n_jobs
 from labelaudit.audit._base import Check, CheckResult, available_checks, get_check
 from labelaudit.audit._inputs import AuditInputs, as_features, as_frame, encode_audit_labels
-from labelaudit.audit._knn import SEARCH_METHODS, import_faiss
+from labelaudit.audit._knn import SEARCH_METHODS, KnnGraph, import_faiss
 from labelaudit.audit.outlier import _check_k
 from labelaudit.noise import Passes
 
@@ -78,6 +78,9 @@ class Audit:
     issues : DataFrame
         One row per example: ``is_<type>_issue`` and ``<type>_score`` for every check run, then
         each check's extra columns.
+    knn_graph : KnnGraph or None
+        The neighbour graph the last ``run`` built or read (not saved); pass
+        ``audit.knn_graph.to_csr()`` as ``knn_graph`` to reuse it.
 
     Examples
     --------
@@ -128,6 +131,7 @@ class Audit:
             raise ValueError("data is empty (0 rows); pass at least one example.")
         self._checks: list[dict[str, Any]] = []
         self._issues = pd.DataFrame(index=pd.RangeIndex(self.num_examples))
+        self.knn_graph: KnnGraph | None = None
 
     def __repr__(self) -> str:
         ran = [c["issue_type"] for c in self._checks if c["status"] == "ran"]
@@ -217,6 +221,7 @@ class Audit:
                 checks.append(record)
         self._checks = checks
         self._issues = self._issue_frame(results)
+        self.knn_graph = inputs.__dict__.get("graph")
         return self
 
     def _inputs(self, pred_probs: Any, features: Any, knn_graph: Any, k: int, metric: str, n_jobs: int | None) -> AuditInputs:
