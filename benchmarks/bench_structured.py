@@ -27,6 +27,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -130,37 +131,34 @@ def make_boxes(folder: Path, images: int, k: int = 5, seed: int = 0) -> None:
 # --------------------------------------------------------------------------- workers
 
 
-class PeakMemory:
-    """Samples the process's anonymous and total resident memory in a background thread."""
+def _memory() -> tuple[int, int]:
+    """Anonymous and total resident memory of this process, in bytes."""
+    fields = {}
+    for line in Path("/proc/self/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key in ("RssAnon", "VmRSS"):
+            fields[key] = int(value.split()[0]) * 1024
+    return fields["RssAnon"], fields["VmRSS"]
 
-    def __init__(self) -> None:
-        self.anon = self.total = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
 
-    @staticmethod
-    def _status() -> dict[str, int]:
-        fields = {}
-        for line in Path("/proc/self/status").read_text().splitlines():
-            key, _, value = line.partition(":")
-            if key in ("RssAnon", "VmRSS"):
-                fields[key] = int(value.split()[0]) * 1024
-        return fields
+def with_peak_memory(func: Callable[[], dict[str, float]]) -> dict[str, float]:
+    """Run ``func`` while a thread samples memory every 5 ms; add the peaks (MB) to its result."""
+    peaks = [0, 0]
+    done = threading.Event()
 
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            status = self._status()
-            self.anon = max(self.anon, status["RssAnon"])
-            self.total = max(self.total, status["VmRSS"])
+    def sample() -> None:
+        while not done.is_set():
+            peaks[:] = np.maximum(peaks, _memory()).tolist()
             time.sleep(0.005)
 
-    def __enter__(self) -> PeakMemory:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    try:
+        result = func()
+    finally:
+        done.set()
+        sampler.join()
+    return {**result, "peak_anon_mb": peaks[0] / 2**20, "peak_rss_mb": peaks[1] / 2**20}
 
 
 def token_worker(library: str, folder: Path, n_jobs: int) -> dict[str, float]:
@@ -246,10 +244,7 @@ WORKERS = {"token": token_worker, "segmentation": segmentation_worker, "detectio
 
 
 def run_worker(library: str, task: str, folder: Path, n_jobs: int) -> None:
-    with PeakMemory() as memory:
-        result = WORKERS[task](library, folder, n_jobs)
-    result.update(peak_anon_mb=memory.anon / 2**20, peak_rss_mb=memory.total / 2**20)
-    print(json.dumps(result))
+    print(json.dumps(with_peak_memory(lambda: WORKERS[task](library, folder, n_jobs))))
 
 
 # --------------------------------------------------------------------------- evaluation
@@ -320,6 +315,7 @@ def main() -> None:
     parser.add_argument("--classes", type=int, default=20, help="segmentation classes")
     parser.add_argument("--sentences", type=int, default=20_000)
     parser.add_argument("--boxes-images", type=int, default=3_000)
+    parser.add_argument("--libraries", nargs="+", choices=LIBRARIES, default=list(LIBRARIES))
     parser.add_argument("--n-jobs", type=int, default=2)
     parser.add_argument("--folder", type=Path, help="where to write the data (default: a temporary folder)")
     parser.add_argument("--worker", nargs=3, metavar=("LIBRARY", "TASK", "FOLDER"), help=argparse.SUPPRESS)
@@ -334,9 +330,9 @@ def main() -> None:
         print("|---|---|---|---|---|---|---|")
         for task in args.tasks:
             description = prepare(task, folder, args)
-            for library in LIBRARIES:
+            for library in args.libraries:
                 command = [sys.executable, __file__, "--n-jobs", str(args.n_jobs), "--worker", library, task, str(folder)]
-                done = subprocess.run(command, capture_output=True, text=True)
+                done = subprocess.run(command, check=False, capture_output=True, text=True)
                 if done.returncode:
                     print(f"| {task} | {description} | {library} | failed: {done.stderr.strip().splitlines()[-1]} |||||")
                     continue

@@ -53,12 +53,21 @@ from labelaudit.rank import rank_rows
 
 logger = logging.getLogger(__name__)
 
+__all__ = [
+    "box_iou",
+    "class_summary",
+    "find_label_issues",
+    "get_label_quality_scores",
+    "issue_scores",
+    "plot_boxes",
+]
+
 ISSUE_KINDS = ("missing", "swap", "location")
 RANKINGS = ("label_quality", *ISSUE_KINDS)
 
 
 @dataclass(frozen=True)
-class ImageBoxes:
+class _ImageBoxes:
     """Checked boxes of one image: corners (m, 4) float64, class ids (m,), scores (m,) or None."""
 
     bboxes: np.ndarray
@@ -66,7 +75,7 @@ class ImageBoxes:
     scores: np.ndarray | None
 
 
-def _check_image(name: str, entry: Any, with_scores: bool) -> ImageBoxes:
+def _check_image(name: str, entry: Any, with_scores: bool) -> _ImageBoxes:
     keys = ("bboxes", "labels", "scores") if with_scores else ("bboxes", "labels")
     if not isinstance(entry, dict) or any(k not in entry for k in keys):
         raise ValueError(
@@ -103,10 +112,10 @@ def _check_image(name: str, entry: Any, with_scores: bool) -> ImageBoxes:
                 f"{name}['scores'] must be confidences in [0, 1]; found values from "
                 f"{scores.min():g} to {scores.max():g}. Pass probabilities, not logits."
             )
-    return ImageBoxes(boxes, ids, scores)
+    return _ImageBoxes(boxes, ids, scores)
 
 
-def _check_inputs(labels: Any, predictions: Any) -> list[tuple[ImageBoxes, ImageBoxes]]:
+def _check_inputs(labels: Any, predictions: Any) -> list[tuple[_ImageBoxes, _ImageBoxes]]:
     check_per_item("image", ("labels", labels), ("predictions", predictions))
     return [
         (_check_image(f"labels[{i}]", given, False), _check_image(f"predictions[{i}]", pred, True))
@@ -133,7 +142,7 @@ def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class BoxScores:
+class _BoxScores:
     """Scores of the boxes of one image (see the module documentation)."""
 
     missing: np.ndarray  # (q,), one per predicted box
@@ -141,7 +150,7 @@ class BoxScores:
     location: np.ndarray  # (m,), one per labelled box
 
 
-def score_boxes(given: ImageBoxes, predicted: ImageBoxes, iou_threshold: float) -> BoxScores:
+def _score_boxes(given: _ImageBoxes, predicted: _ImageBoxes, iou_threshold: float) -> _BoxScores:
     """Box scores of one image from its labelled and predicted boxes only."""
     iou = box_iou(given.bboxes, predicted.bboxes)  # (m, q)
     conf = predicted.scores
@@ -159,7 +168,7 @@ def score_boxes(given: ImageBoxes, predicted: ImageBoxes, iou_threshold: float) 
         candidates = np.flatnonzero(overlap[b] == overlap[b].max())
         p = candidates[np.argmax(conf[candidates])]
         location[b] = 1.0 - conf[p] * (1.0 - iou[b, p])
-    return BoxScores(missing=missing, swap=swap, location=location)
+    return _BoxScores(missing=missing, swap=swap, location=location)
 
 
 def _check_threshold(iou_threshold: Any) -> float:
@@ -200,7 +209,7 @@ def issue_scores(labels: Any, predictions: Any, *, iou_threshold: float = 0.5) -
     threshold = _check_threshold(iou_threshold)
     rows = []
     for given, predicted in _check_inputs(labels, predictions):
-        boxes = score_boxes(given, predicted, threshold)
+        boxes = _score_boxes(given, predicted, threshold)
         kinds = [float(getattr(boxes, kind).min(initial=1.0)) for kind in ISSUE_KINDS]
         rows.append([*kinds, min(kinds)])
     return pd.DataFrame(rows, columns=[*ISSUE_KINDS, "label_quality"])
@@ -268,6 +277,7 @@ def find_label_issues(
         check_choice("return_indices_ranked_by", return_indices_ranked_by, RANKINGS)
     scores = issue_scores(labels, predictions, iou_threshold=iou_threshold)
     mask = scores["label_quality"].to_numpy() < threshold
+    logger.debug("%d of %d images flagged", int(mask.sum()), len(mask))
     if return_indices_ranked_by is None:
         return mask
     rows = np.flatnonzero(mask)
@@ -316,7 +326,7 @@ def class_summary(
     columns = ("num_boxes", "num_predicted", "num_missing", "num_swapped", "num_badly_located")
     table = np.zeros((k, len(columns)), dtype=np.int64)
     for given, predicted in checked:
-        boxes = score_boxes(given, predicted, iou)
+        boxes = _score_boxes(given, predicted, iou)
         for column, ids in enumerate(
             (
                 given.labels,
@@ -379,7 +389,7 @@ def plot_boxes(
     drawn = [(given, "tab:green", "-", None)]
     if predicted is not None:
         keep = predicted.scores >= min_score
-        shown = ImageBoxes(predicted.bboxes[keep], predicted.labels[keep], predicted.scores[keep])
+        shown = _ImageBoxes(predicted.bboxes[keep], predicted.labels[keep], predicted.scores[keep])
         drawn.append((shown, "tab:red", "--", shown.scores))
     for boxes, color, style, scores in drawn:
         for j, (x1, y1, x2, y2) in enumerate(boxes.bboxes):

@@ -58,6 +58,14 @@ from labelaudit._structured import (
 from labelaudit._validate import check_choice, check_n_jobs
 from labelaudit.noise import Passes, _scaled_off_diagonal
 
+__all__ = [
+    "class_summary",
+    "common_label_issues",
+    "find_label_issues",
+    "get_label_quality_scores",
+    "plot_issues",
+]
+
 logger = logging.getLogger(__name__)
 
 FILTER_METHODS = ("low_self_confidence", "confident_learning", "predicted_neq_given")
@@ -267,14 +275,13 @@ def _lowest_self_confidence(
     histogram = np.zeros(_BINS + 1, dtype=np.int64)
     lock = threading.Lock()
 
-    def self_confidence(i: int) -> np.ndarray:
-        return label_scores(
-            images.codes(i), images.probs(i), "self_confidence", adjust=None, n_jobs=1, validate=False
-        )
+    def self_confidence(codes: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        return label_scores(codes, rows, "self_confidence", adjust=None, n_jobs=1, validate=False)
 
     def count(i: int) -> None:
-        cells = confident_counts(images.codes(i), images.probs(i), thresholds, n_jobs=1).confident_joint
-        bins = np.bincount(_score_bins(self_confidence(i)), minlength=_BINS + 1)
+        codes, rows = images.codes(i), images.probs(i)
+        cells = confident_counts(codes, rows, thresholds, n_jobs=1).confident_joint
+        bins = np.bincount(_score_bins(self_confidence(codes, rows)), minlength=_BINS + 1)
         with lock:  # integer sums: the same in any order
             joint.__iadd__(cells)
             histogram.__iadd__(bins)
@@ -290,7 +297,7 @@ def _lowest_self_confidence(
     candidates: list[tuple[np.ndarray, np.ndarray]] = [None] * images.num_images  # type: ignore[list-item]
 
     def select(i: int) -> None:
-        scores = self_confidence(i)
+        scores = self_confidence(images.codes(i), images.probs(i))
         bins = _score_bins(scores)
         coarse[i] = (bins < edge).reshape(images.shape)
         at_edge = np.flatnonzero(bins == edge)

@@ -44,6 +44,8 @@ from labelaudit._validate import check_choice, check_nonnegative_int
 from labelaudit.filter import find_label_issues as _find_rows
 from labelaudit.rank import get_label_quality_scores as _score_rows
 
+__all__ = ["common_label_issues", "display_issues", "find_label_issues", "get_label_quality_scores"]
+
 logger = logging.getLogger(__name__)
 
 _ROWS_NOTE = "row numbers count the tokens of all sentences in order"
