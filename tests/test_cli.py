@@ -22,7 +22,7 @@ PRED_PROBS = np.array([[.9, .1], [.8, .2], [.1, .9], [.2, .8], [.3, .7], [.7, .3
 
 def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "labelaudit", *args], capture_output=True, text=True, cwd=cwd, env=ENV,
+        [sys.executable, "-m", "labelaudit", *args], capture_output=True, text=True, cwd=cwd, env=ENV, check=False,
         timeout=120,
     )
 
@@ -201,7 +201,7 @@ def test_parquet_without_pyarrow_says_how_to_install(files):
     for args in (["--format", "parquet"], ["--pred-probs", "pred_probs.parquet"]):
         argv = ["audit", "--labels", "labels.npy", "--pred-probs", "pred_probs.npy", *args, "--out", "never"]
         result = subprocess.run(
-            [sys.executable, "-c", code, *argv], capture_output=True, text=True, cwd=files, env=ENV
+            [sys.executable, "-c", code, *argv], capture_output=True, text=True, cwd=files, env=ENV, check=False
         )
         assert result.returncode == 2
         assert "pip install 'labelaudit[parquet]'" in result.stderr

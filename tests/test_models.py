@@ -19,7 +19,12 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from threadpoolctl import threadpool_limits
 
 import labelaudit
-from labelaudit import CleanLearning, estimate_pred_probs, find_label_issues, get_label_quality_scores
+from labelaudit import (
+    CleanLearning,
+    estimate_pred_probs,
+    find_label_issues,
+    get_label_quality_scores,
+)
 
 # Tiny fits are much faster with one BLAS thread, above all on a busy machine.
 pytestmark = pytest.mark.usefixtures("one_blas_thread")
