@@ -33,7 +33,7 @@ def flagged(audit: Audit, name: str) -> np.ndarray:
         ("outlier", "outliers", 1.0, 0.002),
         ("near_duplicate", "duplicates", 1.0, 0.0),
         ("null", "blank", 1.0, 0.0),
-        ("non_iid", "block", 0.9, 0.005),
+        ("non_iid", "block", 0.95, 0.002),
         ("class_imbalance", "rare", 1.0, 0.0),
         ("underperforming_group", "shuffled_cluster", 0.9, 0.002),
         ("label", "flipped", 0.85, 0.01),

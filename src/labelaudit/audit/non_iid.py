@@ -7,18 +7,19 @@ close in position); the dataset's statistic is the mean over rows. A permutation
 positions randomly permuted ``num_permutations`` times) gives the p-value: the share of
 permutations whose statistic is at most the observed one, counting the observed order itself.
 
-Each row's score is a one-sided p-value of its own statistic: under random order its
-neighbours' positions are uniform over the other rows, which gives the exact mean and variance
-of ``log(1 + |i - j|)`` for row ``i``'s position, and the mean over ``k`` neighbours is taken as
-normal. Rows are flagged only when the dataset's p-value is below ``alpha``, and then those
-whose score is below ``row_threshold``.
+Each row's score is a one-sided p-value of its own neighbours' positions: under random order
+a neighbour ``j`` of row ``i`` sits at a position uniform over the other rows, so
+``u = P(|i - U| <= |i - j|)`` is uniform on (0, 1] given ``i``'s position, and Fisher's method
+combines the ``k`` values (``-2 * sum(log u)`` is chi-squared with ``2k`` degrees of freedom).
+Rows are flagged only when the dataset's p-value is below ``alpha``, and then those whose score
+is below ``row_threshold``.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from scipy.special import ndtr
+from scipy.special import gammaincc
 
 from labelaudit.audit._base import Check, CheckResult, register_check
 from labelaudit.audit._inputs import AuditInputs
@@ -34,20 +35,17 @@ def position_statistic(rows: np.ndarray, indices: np.ndarray, positions: np.ndar
     return np.log1p(gaps).mean(axis=1)
 
 
-def uniform_gap_moments(num_examples: int) -> tuple[np.ndarray, np.ndarray]:
-    """Mean and variance of ``log(1 + |i - u|)`` for ``u`` uniform over the other positions.
+def row_p_values(rows: np.ndarray, indices: np.ndarray, num_examples: int) -> np.ndarray:
+    """Fisher-combined p-value per row that its neighbours are this close in position by chance.
 
-    >>> mean, var = uniform_gap_moments(3)
-    >>> mean.round(3), var.round(3)
-    (array([0.896, 0.693, 0.896]), array([0.041, 0.   , 0.041]))
+    >>> row_p_values(np.array([0, 50]), np.array([[1, 2], [10, 90]]), 101).round(4)
+    array([0.0019, 0.9256])
     """
-    logs = np.log1p(np.arange(1, num_examples, dtype=np.float64))
-    first = np.concatenate([[0.0], np.cumsum(logs)])
-    second = np.concatenate([[0.0], np.cumsum(logs**2)])
-    before, after = np.arange(num_examples), num_examples - 1 - np.arange(num_examples)
-    mean = (first[before] + first[after]) / (num_examples - 1)
-    var = (second[before] + second[after]) / (num_examples - 1) - mean**2
-    return mean, np.maximum(var, 0.0)
+    position = rows[:, None]
+    gap = np.abs(position - indices)
+    within = np.minimum(gap, position) + np.minimum(gap, num_examples - 1 - position)
+    u = within / (num_examples - 1)
+    return gammaincc(indices.shape[1], -np.log(u).sum(axis=1))
 
 
 @register_check
@@ -76,9 +74,7 @@ class NonIIDCheck(Check):
             [position_statistic(graph.rows, graph.indices, rng.permutation(n)).mean() for _ in range(num_permutations)]
         )
         p_value = float((1 + np.count_nonzero(null_means <= observed.mean())) / (1 + num_permutations))
-        mean, var = uniform_gap_moments(n)
-        spread = np.sqrt(var[graph.rows] / graph.k)
-        row_p = ndtr((observed - mean[graph.rows]) / np.where(spread > 0, spread, 1.0))
+        row_p = row_p_values(graph.rows, graph.indices, n)
         score = np.full(n, np.nan)
         score[graph.rows] = row_p
         statistic = np.full(n, np.nan)
