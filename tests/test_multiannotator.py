@@ -107,7 +107,7 @@ def test_simulated_annotators() -> None:
 
 
 def test_active_learning_scores() -> None:
-    labels, probs, y, _ = simulate(n=600)
+    labels, probs, _, _ = simulate(n=600)
     unlabeled = np.array([[0.97, 0.01, 0.01, 0.01], [0.25, 0.25, 0.25, 0.25]])
     labeled, scores = get_active_learning_scores(labels, probs, unlabeled)
     assert labeled.shape == (600,) and scores.shape == (2,)

@@ -48,7 +48,7 @@ def test_one_vs_rest_matches_core() -> None:
         np.testing.assert_array_equal(cj[k], la.compute_confident_joint(y, binary, calibrate=False))
     np.testing.assert_array_equal(la.compute_confident_joint(LABELS, PROBS, multi_label=True),
                                   ml.compute_confident_joint(LABELS, PROBS))
-    joint, off = la.compute_confident_joint(
+    _, off = la.compute_confident_joint(
         LABELS, PROBS, multi_label=True, return_indices_of_off_diagonals=True
     )
     assert [rows.tolist() for rows in off] == [[], [5]]
@@ -100,7 +100,7 @@ def test_planted_errors_are_found() -> None:
     ("labels", "probs", "kwargs", "error", "match"),
     [
         ([[0], [2]], np.full((2, 2), 0.5), {}, ValueError, r"labels\[1\] contains 2"),
-        ([0, 1], np.full((2, 2), 0.5), {}, ValueError, r"labels\[0\] is 0"),
+        ([0, 1], np.full((2, 2), 0.5), {}, TypeError, r"labels\[0\] is 0"),
         ([[0], [1]], np.array([[0.5, 1.5], [0.2, 0.2]]), {}, ValueError, "pred_probs must hold per-class"),
         ([[0], [1]], np.array([[0.5, np.nan], [0.2, 0.2]]), {}, ValueError, "row 0, column 1"),
         (np.ones((3, 2)), np.full((2, 2), 0.5), {}, ValueError, "same shape"),

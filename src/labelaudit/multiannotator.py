@@ -21,12 +21,14 @@ probable class and the ``consensus_quality_score`` the posterior's
 * ``"best_quality"`` (CROWDLAB, Goh, Tkachenko and Mueller 2022): a weighted ensemble of the
   model(s) and the annotators. Starting from the majority consensus, on examples with at least
   two annotations, annotator ``j``'s agreement ``a_j`` is the mean share of the *other*
-  annotators of an example who chose the same label; the model's accuracy is measured against
+  annotators of an example who chose the same label (an annotator with no such example gets
+  the mean over all annotations); the model's accuracy is measured against
   the majority consensus; both are compared with a baseline that always answers the most common
   consensus class (error ``e_B``). Weights are ``w_j = 1 - (1 - a_j) / e_B`` per annotator and
   ``w_m = (1 - e_m / e_B) * sqrt(mean annotations per example)`` per model, floored at
   ``0.001``. An annotation of class ``l`` contributes the likelihood ``P`` to class ``l`` and
-  ``(1 - P) / (K - 1)`` to the others, where ``P`` is the pooled agreement (at least ``1/K``).
+  ``(1 - P) / (K - 1)`` to the others, where ``P`` is the share of annotations on examples with
+  at least two that equal the majority consensus (at least ``1/K``).
   The posterior is the weighted mean of the models' probabilities and these likelihoods.
   Without ``pred_probs`` only the annotators are weighed.
 * ``"dawid_skene"``: the Dawid-Skene model (one confusion matrix per annotator and a class
@@ -251,8 +253,8 @@ def _crowdlab_weights(ann: _Annotations, models: list[np.ndarray]) -> _Weights:
         others = (votes[ann.example, ann.label] - 1) / np.maximum(per_example[ann.example] - 1, 1)
         agree_sum = np.bincount(ann.annotator[shared], weights=others[shared], minlength=num_annotators)
         agree_num = np.bincount(ann.annotator[shared], minlength=num_annotators)
-        pooled = float(others[shared].mean())
-        agreement = np.where(agree_num > 0, agree_sum / np.maximum(agree_num, 1), pooled)
+        pooled = float((ann.label == majority[ann.example])[shared].mean())
+        agreement = np.where(agree_num > 0, agree_sum / np.maximum(agree_num, 1), others[shared].mean())
         reference = per_example >= 2
     else:
         pooled, agreement = 1.0, np.ones(num_annotators)

@@ -27,13 +27,15 @@ Ties are broken as in the core: by (score, row index), and within a class by the
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
 
-from labelaudit._kernels import SCORE_METHODS, map_blocks, read_block, score_block
+from labelaudit._config import config_context, get_config
+from labelaudit._kernels import SCORE_METHODS, map_blocks, read_block, resolve_n_jobs, score_block
 from labelaudit._validate import (
     VALUE_TOLERANCE,
     _shorten,
@@ -47,7 +49,10 @@ from labelaudit.filter import find_label_issues as _find_binary_issues
 from labelaudit.noise import compute_confident_joint as _binary_confident_joint
 from labelaudit.rank import rank_rows
 
+T = TypeVar("T")
+
 AGGREGATORS = ("exponential_moving_average", "mean", "min")
+DEFAULT_POOLING = ("exponential_moving_average", 0.8)  # (aggregator, alpha)
 CLASS_COLUMNS = [
     "class",
     "class_name",
@@ -108,12 +113,29 @@ class _MultiLabelData:
         """Labels ``0/1`` and the ``n x 2`` probabilities of class ``k`` against the rest."""
         return self.indicator[:, k].astype(np.int8), _OneVsRest(self.pred_probs, k)
 
+    def per_class(self, func: Callable[[int, int | None], T]) -> list[T]:
+        """``[func(k, n_jobs) for each class k]``, on ``n_jobs`` threads over classes when > 1.
+
+        ``func`` gets the ``n_jobs`` to pass to the core: 1 inside a thread, else the caller's.
+        Threads see the caller's settings (``block_rows``); results are in class order.
+        """
+        workers = min(resolve_n_jobs(self.n_jobs), self.num_classes)
+        if workers <= 1:
+            return [func(k, self.n_jobs) for k in range(self.num_classes)]
+        settings = {**get_config(), "n_jobs": 1}
+
+        def run(k: int) -> T:
+            with config_context(**settings):
+                return func(k, 1)
+
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            return list(pool.map(run, range(self.num_classes)))
+
     def issues_per_class(self, **kwargs: Any) -> list[np.ndarray]:
         """For each class, the sorted rows the core flags in its one-vs-rest problem."""
-        return [
-            np.flatnonzero(_find_binary_issues(*self.binary(k), n_jobs=self.n_jobs, **kwargs))
-            for k in range(self.num_classes)
-        ]
+        return self.per_class(
+            lambda k, n_jobs: np.flatnonzero(_find_binary_issues(*self.binary(k), n_jobs=n_jobs, **kwargs))
+        )
 
 
 def _class_names(classes: Any, num_classes: int) -> list[Any]:
@@ -152,7 +174,7 @@ def _indicator(labels: Any, num_examples: int, class_names: list[Any]) -> np.nda
     out = np.zeros((num_examples, k), dtype=bool)
     for i, row in enumerate(rows):
         if isinstance(row, (str, bytes)) or not isinstance(row, (Sequence, np.ndarray, set, frozenset)):
-            raise ValueError(
+            raise TypeError(
                 f"labels[{i}] is {row!r}; each example needs a list of its classes (e.g. [0, 2], or "
                 "[] for none). For one class per example use labelaudit.find_label_issues."
             )
@@ -268,7 +290,8 @@ def get_label_quality_scores_per_class(
     classes : array-like of shape (K,), optional
         The class of each ``pred_probs`` column, when ``labels`` name classes.
     n_jobs : int, optional
-        Threads over row blocks; results do not depend on it.
+        Threads (``-1``: one per core), over classes when there are several; results do not
+        depend on it.
 
     Returns
     -------
@@ -366,7 +389,8 @@ def find_label_issues(
     classes : array-like of shape (K,), optional
         The class of each ``pred_probs`` column, when ``labels`` name classes.
     n_jobs : int, optional
-        Threads over row blocks; results do not depend on it.
+        Threads (``-1``: one per core), over classes when there are several; results do not
+        depend on it.
 
     Returns
     -------
@@ -395,7 +419,7 @@ def find_label_issues(
         mask[rows] = True
     if return_indices_ranked_by is None:
         return mask
-    scores = _scores(data, return_indices_ranked_by, ("exponential_moving_average", 0.8))
+    scores = _scores(data, return_indices_ranked_by, DEFAULT_POOLING)
     rows = np.flatnonzero(mask)
     return rank_rows(rows, scores[rows])
 
@@ -448,14 +472,13 @@ def compute_confident_joint(
             "multi-label data; for one class per example use labelaudit.compute_confident_joint."
         )
     data = _MultiLabelData(labels, pred_probs, classes, n_jobs)
-    joints, off = [], []
-    for k in range(data.num_classes):
-        cj, rows = _binary_confident_joint(
-            *data.binary(k), calibrate=calibrate, return_indices_of_off_diagonals=True, n_jobs=data.n_jobs
+    results = data.per_class(
+        lambda k, n_jobs: _binary_confident_joint(
+            *data.binary(k), calibrate=calibrate, return_indices_of_off_diagonals=True, n_jobs=n_jobs
         )
-        joints.append(cj)
-        off.append(rows)
-    joint = np.stack(joints)
+    )
+    joint = np.stack([cj for cj, _ in results])
+    off = [rows for _, rows in results]
     return (joint, off) if return_indices_of_off_diagonals else joint
 
 

@@ -5,15 +5,19 @@ Scores (lower = target more likely wrong), from ``r = labels - predictions``:
 * ``"residual"``: ``exp(-|r| / s_r)`` with ``s_r`` the median ``|r|`` (scale free).
 * ``"outre"``: also asks how unusual the pair (target, residual) is among its neighbours.
   Targets and residuals are each divided by a robust scale (``1.4826 * MAD``; the standard
-  deviation, then 1, when that is 0) and ``d`` is the mean Euclidean distance of the pair to its
-  ``k`` nearest other pairs, so a residual that is large *for targets like this one* stands
-  out. The score is ``exp(-(|r| / s_r + d / s_d) / 2)`` with ``s_d`` the median ``d``.
+  deviation, then 1, when that is 0); ``d_i`` is the mean Euclidean distance of pair ``i`` to
+  its ``k`` nearest other pairs, and its local outlier ratio ``l_i = d_i / mean(d_j over those
+  neighbours j)`` is about 1 inside the bulk and large for a pair isolated from pairs like it
+  (the denominator is floored at ``0.001`` times the median ``d``). Unlike ``d`` itself, the
+  ratio does not single out targets in the sparse tails of the distribution. The score is
+  ``exp(-(|r| / s_r + l) / 2)``.
   ``k`` is a fixed number (default 10, at most 1000), never a fraction of ``n``: a k-d tree
   query in two dimensions costs ``O(n log n)``, about a second per million rows.
 
-Both scores are functions of each row's own values and of order-free statistics (medians and
-neighbour distances, which do not depend on which of several equidistant neighbours is found),
-so they do not depend on row order; rankings break ties by row index.
+Scores are deterministic (the same input gives the same scores for any ``n_jobs``), and
+``"residual"`` does not depend on row order. ``"outre"`` depends on row order only where
+neighbour distances tie exactly at the ``k``-th neighbour (then which of the tied pairs enters
+the ratio's denominator follows the row order). Rankings break ties by row index.
 """
 
 from __future__ import annotations
@@ -91,17 +95,19 @@ def _positive_median(values: np.ndarray) -> float:
     return 1.0
 
 
-def _neighbour_distance(points: np.ndarray, k: int, n_jobs: int | None) -> np.ndarray:
-    """Mean distance of each point to its ``k`` nearest other points."""
+def _local_outlier_ratio(points: np.ndarray, k: int, n_jobs: int | None) -> np.ndarray:
+    """Each point's mean distance to its ``k`` nearest others over the same for those others."""
     k = min(k, len(points) - 1)
     if k < 1:
         return np.zeros(len(points))
     tree = cKDTree(points, balanced_tree=False, compact_nodes=False)
     order = tree.indices  # querying in the tree's own order keeps memory access local
-    distances, _ = tree.query(points[order], k=k + 1, workers=n_jobs or 1)
-    out = np.empty(len(points))
-    out[order] = distances[:, 1:].mean(axis=1)  # column 0 is the point itself (distance 0)
-    return out
+    distances, neighbours = tree.query(points[order], k=k + 1, workers=n_jobs or 1)
+    mean_distance = np.empty(len(points))
+    mean_distance[order] = distances[:, 1:].mean(axis=1)  # column 0: the point itself (or a twin)
+    around = np.empty(len(points))
+    around[order] = mean_distance[neighbours[:, 1:]].mean(axis=1)
+    return mean_distance / np.maximum(around, 1e-3 * _positive_median(mean_distance))
 
 
 def get_label_quality_scores(
@@ -156,8 +162,7 @@ def get_label_quality_scores(
     if method == "residual":
         return np.exp(-size)
     points = np.column_stack([y / _robust_scale(y), residual / _robust_scale(residual)])
-    distance = _neighbour_distance(points, k, n_jobs)
-    return np.exp(-(size + distance / _positive_median(distance)) / 2.0)
+    return np.exp(-(size + _local_outlier_ratio(points, k, n_jobs)) / 2.0)
 
 
 def _check_drop_fractions(drop_fractions: Any) -> np.ndarray:
