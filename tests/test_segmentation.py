@@ -123,7 +123,7 @@ def test_hand_checked_case():
         (np.zeros((1, 2, 2), int), np.full((1, 2, 2), 0.5), {}, ValueError, "pred_probs must be 4-D"),
         (np.zeros((1, 3, 2), int), np.full((1, 2, 2, 2), 0.5), {}, ValueError, r"labels must have shape \(images, height, width\) = \(1, 2, 2\)"),
         (np.zeros((1, 2, 2)), np.full((1, 2, 2, 2), 0.5), {}, TypeError, "labels must hold integer class ids"),
-        (np.full((1, 2, 2), 2), np.full((1, 2, 2, 2), 0.5), {}, ValueError, "labels holds 2; class ids must be in 0..1"),
+        (np.full((1, 2, 2), 2), np.full((1, 2, 2, 2), 0.5), {}, ValueError, r"labels\[0\] holds 2; class ids must be in 0..1"),
         (np.zeros((1, 4, 4), int), np.full((1, 2, 4, 4), 0.5), {"downsample": 3}, ValueError, "downsample=3 is not valid"),
         (np.zeros((1, 2, 2), int), np.full((1, 2, 2, 2), 0.7), {}, ValueError, r"rows of pred_probs must sum to 1.*pixels of all images"),
         (np.zeros((1, 2, 2), int), np.full((1, 2, 2, 2), 0.5), {"filter_by": "both"}, ValueError, "filter_by='both' is not recognised"),

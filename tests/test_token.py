@@ -73,7 +73,7 @@ def test_blocks_across_sentences_give_the_same_result():
 def test_stacked_rows_slices_match_concatenation():
     rng = np.random.default_rng(3)
     parts = [rng.random((n, 3)) for n in (4, 0, 1, 6)]
-    rows = StackedRows([len(p) for p in parts], 3, np.float64, lambda i, a, b: parts[i][a:b])
+    rows = StackedRows([len(p) for p in parts], (3,), np.float64, lambda i, a, b: parts[i][a:b])
     whole = np.concatenate(parts)
     for start, stop in [(0, 11), (3, 5), (4, 5), (5, 11), (2, 2), (10, 20)]:
         np.testing.assert_array_equal(rows[start:stop], whole[start:stop])

@@ -22,16 +22,17 @@ POOLING_METHODS = ("softmin", "min")
 
 
 class StackedRows:
-    """Row sources of ``lengths[p]`` rows each, seen as one 2-D array of ``sum(lengths)`` rows.
+    """Row sources of ``lengths[p]`` rows each, seen as one array of ``sum(lengths)`` rows.
 
-    Only what the core kernels use is provided: ``shape``, ``dtype``, ``ndim``, ``len`` and
-    slicing rows with step 1. A slice reads just the parts it overlaps through
-    ``read(part, start, stop)``, which returns rows ``start:stop`` of that part.
+    Each row has shape ``row_shape``: ``(K,)`` for probabilities, ``()`` for labels. Only what
+    the core kernels use is provided: ``shape``, ``dtype``, ``ndim``, ``len`` and slicing rows
+    with step 1. A slice reads just the parts it overlaps through ``read(part, start, stop)``,
+    which returns rows ``start:stop`` of that part.
 
     Examples
     --------
     >>> parts = [np.array([[.9, .1]]), np.array([[.2, .8], [.6, .4]])]
-    >>> rows = StackedRows([1, 2], 2, np.float64, lambda p, a, b: parts[p][a:b])
+    >>> rows = StackedRows([1, 2], (2,), np.float64, lambda p, a, b: parts[p][a:b])
     >>> rows.shape
     (3, 2)
     >>> rows[0:2]
@@ -39,17 +40,16 @@ class StackedRows:
            [0.2, 0.8]])
     """
 
-    ndim = 2
-
     def __init__(
         self,
         lengths: Sequence[int],
-        num_columns: int,
+        row_shape: tuple[int, ...],
         dtype: Any,
         read: Callable[[int, int, int], np.ndarray],
     ) -> None:
         self.offsets = np.concatenate([[0], np.cumsum(lengths, dtype=np.int64)])
-        self.shape = (int(self.offsets[-1]), int(num_columns))
+        self.shape = (int(self.offsets[-1]), *map(int, row_shape))
+        self.ndim = len(self.shape)
         self.dtype = np.dtype(dtype)
         self._read = read
 
@@ -69,13 +69,13 @@ class StackedRows:
                 pieces.append(np.asarray(self._read(part, start - base, end - base), dtype=self.dtype))
             start, part = end, part + 1
         if not pieces:
-            return np.empty((0, self.shape[1]), dtype=self.dtype)
+            return np.empty((0, *self.shape[1:]), dtype=self.dtype)
         return pieces[0] if len(pieces) == 1 else np.concatenate(pieces)
 
     def locate(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``(part, position within the part)`` of each row index.
 
-        >>> StackedRows([2, 0, 3], 2, float, None).locate(np.array([0, 2, 4]))
+        >>> StackedRows([2, 0, 3], (2,), float, None).locate(np.array([0, 2, 4]))
         (array([0, 2, 2]), array([0, 0, 2]))
         """
         rows = np.asarray(rows, dtype=np.int64)

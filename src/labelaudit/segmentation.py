@@ -41,6 +41,7 @@ from tqdm import tqdm
 from labelaudit._config import config_context, get_config
 from labelaudit._kernels import (
     SCORE_METHODS,
+    class_statistics,
     confident_counts,
     label_scores,
     resolve_n_jobs,
@@ -56,7 +57,7 @@ from labelaudit._structured import (
     pool_scores,
 )
 from labelaudit._validate import check_choice, check_n_jobs
-from labelaudit.noise import Passes, _scaled_off_diagonal
+from labelaudit.noise import _scaled_off_diagonal
 
 __all__ = [
     "class_summary",
@@ -117,7 +118,8 @@ class _Images:
         self.factor = int(downsample)
         self.shape = (height // self.factor, width // self.factor)
         self.pixels = self.shape[0] * self.shape[1]
-        self.rows = StackedRows([self.pixels] * n, k, pred_probs.dtype, self.probs)
+        self.rows = StackedRows([self.pixels] * n, (k,), pred_probs.dtype, self.probs)
+        self.label_rows = StackedRows([self.pixels] * n, (), labels.dtype, lambda i, a, b: self.codes(i)[a:b])
 
     def pixel_note(self, image: int | None = None) -> str:
         width = self.shape[1]
@@ -150,13 +152,10 @@ class _Images:
         counts = np.bincount(cells.ravel(), minlength=h * w * k).reshape(h * w, k)
         return counts.argmax(axis=1).astype(lab.dtype)
 
-    def all_codes(self) -> np.ndarray:
-        """Class ids of every pixel of every image, checked against the number of classes."""
-        if self.factor == 1:
-            flat = np.asarray(self.labels).reshape(-1)
-        else:
-            flat = np.concatenate([self.codes(i) for i in range(self.num_images)])
-        return check_class_ids("labels", flat, self.num_classes)
+    def check_labels(self) -> None:
+        """Check that every pixel's class id has a column in ``pred_probs`` (reads only labels)."""
+        for i in range(self.num_images):
+            check_class_ids(f"labels[{i}]", np.asarray(self.labels[i]).reshape(-1), self.num_classes)
 
 
 def _each_image(
@@ -227,13 +226,12 @@ def find_label_issues(
     check_choice("filter_by", filter_by, FILTER_METHODS)
     images = _Images(labels, pred_probs, downsample)
     n_jobs = check_n_jobs(n_jobs)
-    codes = images.all_codes()
+    images.check_labels()
     with explained(images.pixel_note()), config_context(
         block_rows=images.pixels, n_jobs=get_config()["n_jobs"]
-    ):
-        passes = Passes(codes, images.rows, n_jobs=n_jobs)
-        thresholds = passes.stats.thresholds
-    logger.debug("per-class thresholds over %d pixels: %s", len(codes), thresholds)
+    ):  # one block per image; labels too are read image by image, never all at once
+        thresholds = class_statistics(images.label_rows, images.rows, n_jobs=n_jobs).thresholds
+    logger.debug("per-class thresholds over %d pixels: %s", images.rows.shape[0], thresholds)
     if filter_by == "low_self_confidence":
         coarse = _lowest_self_confidence(images, thresholds, n_jobs, verbose)
     else:
@@ -358,7 +356,7 @@ def get_label_quality_scores(
     temperature = check_pooling("method", method, temperature)
     check_choice("pixel_score_method", pixel_score_method, SCORE_METHODS)
     images = _Images(labels, pred_probs)
-    images.all_codes()
+    images.check_labels()
     image_scores = np.empty(images.num_images)
     pixel_scores = np.empty(
         (images.num_images, *images.shape), dtype=self_confidence_dtype(images.rows.dtype)

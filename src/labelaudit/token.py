@@ -76,7 +76,7 @@ class _Tokens:
         if len(self.codes) == 0:
             raise ValueError("every sentence in labels is empty; pass at least one token.")
         dtype = np.result_type(*(p.dtype for p in probs))
-        self.rows = StackedRows([len(c) for c in codes], num_classes, dtype, lambda s, a, b: probs[s][a:b])
+        self.rows = StackedRows([len(c) for c in codes], (num_classes,), dtype, lambda s, a, b: probs[s][a:b])
         self.probs = probs
 
     def pairs(self, rows: np.ndarray) -> list[tuple[int, int]]:
