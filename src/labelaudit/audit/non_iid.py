@@ -3,9 +3,10 @@
 If examples were shuffled (independent and identically distributed), an example's nearest
 neighbours in feature space would sit at random positions in the dataset. The statistic of row
 ``i`` is the mean of ``log(1 + |i - j|)`` over its neighbours ``j`` (small when neighbours are
-close in position); the dataset's statistic is the mean over rows. A permutation test (the
-positions randomly permuted ``num_permutations`` times) gives the p-value: the share of
-permutations whose statistic is at most the observed one, counting the observed order itself.
+close in position); the dataset's statistic is the mean over rows (over ``max_test_rows`` rows
+drawn once with ``seed`` when there are more). A permutation test (the positions randomly
+permuted ``num_permutations`` times) gives the p-value: the share of permutations whose
+statistic is at most the observed one, counting the observed order itself.
 
 Each row's score is a one-sided p-value of its own neighbours' positions: under random order
 a neighbour ``j`` of row ``i`` sits at a position uniform over the other rows, so
@@ -52,28 +53,41 @@ def row_p_values(rows: np.ndarray, indices: np.ndarray, num_examples: int) -> np
 class NonIIDCheck(Check):
     """Whether neighbours in feature space are unusually close in row order.
 
-    Parameters: ``num_permutations`` (default 100), ``alpha`` (default 0.05),
-    ``row_threshold`` (default 0.0001) and ``seed`` (default 0). The summary score is the
+    Parameters: ``num_permutations`` (default 100), ``max_test_rows`` (default 10000),
+    ``alpha`` (default 0.05), ``row_threshold`` (default 0.0001) and ``seed`` (default 0). The summary score is the
     p-value. Extra column: ``non_iid_statistic``.
     """
 
     name = "non_iid"
     needs = (("neighbors",),)
-    params = {"num_permutations": 100, "alpha": 0.05, "row_threshold": 0.0001, "seed": 0}
+    params = {"num_permutations": 100, "max_test_rows": 10_000, "alpha": 0.05, "row_threshold": 0.0001, "seed": 0}
 
     def run(
-        self, inputs: AuditInputs, *, num_permutations: int, alpha: float, row_threshold: float, seed: int
+        self,
+        inputs: AuditInputs,
+        *,
+        num_permutations: int,
+        max_test_rows: int,
+        alpha: float,
+        row_threshold: float,
+        seed: int,
     ) -> CheckResult:
-        if isinstance(num_permutations, bool) or not isinstance(num_permutations, (int, np.integer)) or num_permutations < 1:
-            raise ValueError(f"num_permutations={num_permutations!r} is not valid; use a positive integer such as 100.")
+        for name, value in (("num_permutations", num_permutations), ("max_test_rows", max_test_rows)):
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+                raise ValueError(f"{name}={value!r} is not valid; use a positive integer.")
         graph = inputs.graph
         n = inputs.num_examples
         observed = position_statistic(graph.rows, graph.indices, np.arange(n))
         rng = np.random.default_rng(seed)
+        tested = np.arange(len(graph.rows))
+        if len(tested) > max_test_rows:
+            tested = np.sort(rng.choice(len(tested), size=max_test_rows, replace=False))
+        rows, indices = graph.rows[tested], graph.indices[tested]
         null_means = np.array(
-            [position_statistic(graph.rows, graph.indices, rng.permutation(n)).mean() for _ in range(num_permutations)]
+            [position_statistic(rows, indices, rng.permutation(n)).mean() for _ in range(num_permutations)]
         )
-        p_value = float((1 + np.count_nonzero(null_means <= observed.mean())) / (1 + num_permutations))
+        test_statistic = float(observed[tested].mean())
+        p_value = float((1 + np.count_nonzero(null_means <= test_statistic)) / (1 + num_permutations))
         row_p = row_p_values(graph.rows, graph.indices, n)
         score = np.full(n, np.nan)
         score[graph.rows] = row_p
@@ -90,7 +104,7 @@ class NonIIDCheck(Check):
             summary_score=p_value,
             info={
                 "p_value": p_value,
-                "statistic": float(observed.mean()),
+                "statistic": test_statistic,
                 "null_mean": float(null_means.mean()),
                 "null_std": float(null_means.std()),
             },
