@@ -21,6 +21,7 @@ Setup and run (the reference library lives only in this venv)::
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import subprocess
 import sys
@@ -190,27 +191,37 @@ def token_worker(library: str, folder: Path, n_jobs: int) -> dict[str, float]:
 def segmentation_worker(library: str, folder: Path, n_jobs: int) -> dict[str, float]:
     probs = np.load(folder / "seg_probs.npy", mmap_mode="r")
     labels = np.load(folder / "seg_labels.npy", mmap_mode="r")
-    timings = {}
     if library == "labelaudit":
         from labelaudit import segmentation
+
+        def scores() -> tuple[np.ndarray, np.ndarray]:
+            return segmentation.get_label_quality_scores(labels, probs, n_jobs=n_jobs, verbose=False)
+
+        def issues() -> np.ndarray:
+            return segmentation.find_label_issues(labels, probs, n_jobs=n_jobs, verbose=False)
     else:
         from cleanlab.segmentation.filter import find_label_issues
         from cleanlab.segmentation.rank import get_label_quality_scores
+
+        def scores() -> tuple[np.ndarray, np.ndarray]:
+            return get_label_quality_scores(labels, probs, verbose=False)
+
+        def issues() -> np.ndarray:
+            return find_label_issues(labels, probs, n_jobs=n_jobs, verbose=False)
+
+    # one call after the other, each output saved and dropped before the next call
     start = time.perf_counter()
-    if library == "labelaudit":
-        image_scores, pixel_scores = segmentation.get_label_quality_scores(labels, probs, n_jobs=n_jobs, verbose=False)
-        timings["score_seconds"] = time.perf_counter() - start
-        issues = segmentation.find_label_issues(labels, probs, n_jobs=n_jobs, verbose=False)
-    else:
-        image_scores, pixel_scores = get_label_quality_scores(labels, probs, verbose=False)
-        timings["score_seconds"] = time.perf_counter() - start
-        issues = find_label_issues(labels, probs, n_jobs=n_jobs, verbose=False)
-    timings["seconds"] = time.perf_counter() - start
-    timings["find_seconds"] = timings["seconds"] - timings["score_seconds"]
+    image_scores, pixel_scores = scores()
+    timings = {"score_seconds": time.perf_counter() - start}
     np.save(folder / f"{library}_seg_image_scores.npy", np.asarray(image_scores))
     sample = np.load(folder / "seg_sample.npy")
     np.save(folder / f"{library}_seg_pixel_sample.npy", np.asarray(pixel_scores).reshape(-1)[sample])
-    np.save(folder / f"{library}_seg_issues.npy", np.packbits(np.asarray(issues, dtype=bool)))
+    del image_scores, pixel_scores, sample
+    start = time.perf_counter()
+    flagged = issues()
+    timings["find_seconds"] = time.perf_counter() - start
+    timings["seconds"] = timings["score_seconds"] + timings["find_seconds"]
+    np.save(folder / f"{library}_seg_issues.npy", np.packbits(np.asarray(flagged, dtype=bool)))
     return timings
 
 
@@ -292,19 +303,25 @@ def evaluate(task: str, library: str, folder: Path) -> dict[str, float]:
 
 
 def prepare(task: str, folder: Path, args: argparse.Namespace) -> str:
+    """Write the data of ``task`` (segmentation: unless ``--folder`` already holds it)."""
     if task == "token":
         make_tokens(folder, args.sentences)
         return f"{args.sentences} sentences, 9 classes"
     if task == "detection":
         make_boxes(folder, args.boxes_images)
         return f"{args.boxes_images} images, 5 classes"
+    description = f"{args.images} images of {args.size}x{args.size}, {args.classes} classes, float32 memory map"
+    if (folder / "seg_sample.npy").exists():
+        shape = np.load(folder / "seg_probs.npy", mmap_mode="r").shape
+        if shape == (args.images, args.classes, args.size, args.size):
+            return description
     make_masks(folder, args.images, args.size, args.classes)
     total = args.images * args.size * args.size
     rng = np.random.default_rng(1)
     planted = np.flatnonzero(np.load(folder / "seg_planted.npy").reshape(-1))
     others = rng.choice(total, size=min(AUROC_SAMPLE, total), replace=False)
     np.save(folder / "seg_sample.npy", np.union1d(planted[: AUROC_SAMPLE // 4], others))
-    return f"{args.images} images of {args.size}x{args.size}, {args.classes} classes, float32 memory map"
+    return description
 
 
 def main() -> None:
@@ -317,15 +334,15 @@ def main() -> None:
     parser.add_argument("--boxes-images", type=int, default=3_000)
     parser.add_argument("--libraries", nargs="+", choices=LIBRARIES, default=list(LIBRARIES))
     parser.add_argument("--n-jobs", type=int, default=2)
-    parser.add_argument("--folder", type=Path, help="where to write the data (default: a temporary folder)")
+    parser.add_argument("--folder", type=Path, help="keep the data here and reuse its segmentation data (default: a temporary folder)")
     parser.add_argument("--worker", nargs=3, metavar=("LIBRARY", "TASK", "FOLDER"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         library, task, folder = args.worker
         run_worker(library, task, Path(folder), args.n_jobs)
         return
-    with tempfile.TemporaryDirectory(dir=args.folder) as tmp:
-        folder = Path(tmp)
+    with contextlib.ExitStack() as stack:
+        folder = args.folder or Path(stack.enter_context(tempfile.TemporaryDirectory()))
         print("| task | data | library | time (s) | peak anon. memory (MB) | peak RSS incl. mapped file (MB) | quality |")
         print("|---|---|---|---|---|---|---|")
         for task in args.tasks:
