@@ -106,6 +106,13 @@ def test_simulated_annotators() -> None:
     assert acc["best_quality"] > acc["majority"] + 0.05 and acc["best_quality"] > acc["dawid_skene"]
 
 
+def test_ensemble_of_copies_equals_one_model() -> None:
+    labels, probs, _, _ = simulate(n=400)
+    one = get_label_quality_multiannotator(labels, probs)
+    two = get_label_quality_multiannotator(labels, [probs, probs])
+    pd.testing.assert_frame_equal(one["label_quality"], two["label_quality"])
+
+
 def test_active_learning_scores() -> None:
     labels, probs, _, _ = simulate(n=600)
     unlabeled = np.array([[0.97, 0.01, 0.01, 0.01], [0.25, 0.25, 0.25, 0.25]])

@@ -25,8 +25,9 @@ probable class and the ``consensus_quality_score`` the posterior's
   the mean over all annotations); the model's accuracy is measured against
   the majority consensus; both are compared with a baseline that always answers the most common
   consensus class (error ``e_B``). Weights are ``w_j = 1 - (1 - a_j) / e_B`` per annotator and
-  ``w_m = (1 - e_m / e_B) * sqrt(mean annotations per example)`` per model, floored at
-  ``0.001``. An annotation of class ``l`` contributes the likelihood ``P`` to class ``l`` and
+  ``w_m = (1 - e_m / e_B) * sqrt(mean annotations per example) / (number of models)`` per
+  model (an ensemble weighs like one model), ``1 - e / e_B`` floored at ``0.001``. An
+  annotation of class ``l`` contributes the likelihood ``P`` to class ``l`` and
   ``(1 - P) / (K - 1)`` to the others, where ``P`` is the share of annotations on examples with
   at least two that equal the majority consensus (at least ``1/K``).
   The posterior is the weighted mean of the models' probabilities and these likelihoods.
@@ -260,7 +261,7 @@ def _crowdlab_weights(ann: _Annotations, models: list[np.ndarray]) -> _Weights:
         pooled, agreement = 1.0, np.ones(num_annotators)
         reference = np.ones(ann.num_examples, dtype=bool)
     baseline = _baseline_error(majority[reference], ann.num_classes)
-    scale = math.sqrt(float(per_example.mean()))
+    scale = math.sqrt(float(per_example.mean())) / max(len(models), 1)
     model_weight = np.array(
         [
             float(_relative_weight(float((p[reference].argmax(axis=1) != majority[reference]).mean()), baseline))
