@@ -147,7 +147,7 @@ class _Images:
             return lab.reshape(-1)
         h, w, d = *self.shape, self.factor
         blocks = lab.reshape(h, d, w, d).transpose(0, 2, 1, 3).reshape(h * w, d * d)
-        k = max(self.num_classes, int(blocks.max()) + 1)
+        k = self.num_classes  # labels are checked before they are read here
         cells = np.arange(h * w)[:, None] * k + blocks
         counts = np.bincount(cells.ravel(), minlength=h * w * k).reshape(h * w, k)
         return counts.argmax(axis=1).astype(lab.dtype)
@@ -479,10 +479,12 @@ def class_summary(
     if class_names is not None:
         k = len(class_names)
     else:
-        k = max(int(check_class_ids("labels", np.asarray(lab).reshape(-1)).max()) for lab in labels) + 1
+        k = 1 + max(
+            int(check_class_ids(f"labels[{i}]", np.asarray(lab).reshape(-1)).max()) for i, lab in enumerate(labels)
+        )
     pixels, flagged, images, flagged_images = (np.zeros(k, dtype=np.int64) for _ in range(4))
     for i in range(len(labels)):
-        lab = check_class_ids("labels", np.asarray(labels[i]).reshape(-1), k)
+        lab = check_class_ids(f"labels[{i}]", np.asarray(labels[i]).reshape(-1), k)
         counts = np.bincount(lab, minlength=k)
         bad = np.bincount(lab[mask[i].reshape(-1)], minlength=k)
         pixels += counts
