@@ -38,6 +38,7 @@ _EXPORTS = {
     "overall_label_health_score": "labelaudit.health",
     "Audit": "labelaudit.audit",
     "OutOfDistribution": "labelaudit.audit",
+    "LabelIssueFinder": "labelaudit.streaming",
     "config_context": "labelaudit._config",
     "get_config": "labelaudit._config",
     "set_config": "labelaudit._config",
@@ -78,3 +79,4 @@ if TYPE_CHECKING:  # pragma: no cover
         num_label_issues,
     )
     from labelaudit.rank import get_label_quality_scores, order_label_issues
+    from labelaudit.streaming import LabelIssueFinder

@@ -3,37 +3,56 @@
 Every computation in the core is a few passes over blocks of rows, so ``pred_probs`` is never
 copied as a whole and no temporary is larger than one block:
 
-* pass 1, :func:`class_statistics`: examples per class and the per-class thresholds (mean
-  self-confidence), summed exactly so the thresholds do not depend on block size or row order;
-* pass 2, :func:`confident_counts`: thresholded argmax, the K x K confident joint, the rows off
-  its diagonal and whether each row's given label is among the model's top predictions;
+* pass 1, :class:`StatisticsPass`: checks every value; examples per class and the per-class
+  thresholds (mean self-confidence), summed exactly so the thresholds do not depend on block size
+  or row order;
+* pass 2, :class:`CountsPass`: thresholded argmax, the K x K confident joint, the rows off its
+  diagonal, (when asked) whether each row's given label is among the model's top predictions,
+  and a small fixed sample of rows that pass 3 uses to skip rows quickly;
 * :func:`label_scores`: one quality score per row;
-* pass 3, :func:`largest_margin_rows`: for each (given, true) cell, the rows with the largest
-  margin, merged block by block.
+* pass 3, :class:`MarginPass`: for each (given, true) cell, the rows with the largest margin.
 
-Selections break ties by (key, row index) through :func:`smallest_per_group`, so the result is
-identical for any block size and any number of threads.
+A pass is an object with ``block(start, labels, values) -> part`` (pure, safe to run in threads)
+and ``add(part)`` (called in block order). :func:`run_pass` drives one over an array; the
+incremental :class:`labelaudit.LabelIssueFinder` drives the same objects over batches, so both
+give the same answer.
+
+Speed comes from doing per block only what the exact rule needs: rows whose self-confidence
+already decides the answer (a row above its own threshold whose other classes cannot reach any
+threshold, since a row sums to 1) skip the ``K``-wide work; pass 3 keeps only rows and cells
+whose margin can reach a per-cell bound estimated from the sample, and verifies the bound (a
+cell whose bound was too tight is read again without it). Selections break ties by (key, row
+index) through :func:`smallest_per_group`, so results are identical for any block size and any
+number of threads.
 """
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 
 from labelaudit._config import get_config
-from labelaudit._validate import check_probability_block
+from labelaudit._validate import ROW_SUM_TOLERANCE, VALUE_TOLERANCE, check_probability_block
 
 T = TypeVar("T")
 
 VALUES_PER_BLOCK = 1 << 20  # about 1M values (4-8 MB) per block by default
 MAX_BLOCK_ROWS = 1 << 20  # keeps the exact fixed-point sums of pass 1 below 2**53 per block
 PARALLEL_MIN_VALUES = 1 << 21  # smaller inputs run in one thread
+SAMPLE_VALUES = 1 << 20  # values of pred_probs that pass 2 keeps as a sample for pass 3
+DENSE_CELLS = 1 << 16  # fewer K x K cells: count and look them up in dense tables
+MIN_SAMPLE_PER_CLASS = 64  # fewer sampled rows of a class: its cells are not bounded
+BOUND_SIGMAS = 4.0  # a bound sits this many binomial standard deviations (+ 4 rows) below
+BOUND_ROWS = 4.0
 _FIXED_POINT_DIGIT = 2.0**31  # self-confidences are summed as two 31-bit integer digits
+_SUM_BOUND = 1.0 + ROW_SUM_TOLERANCE + 1e-9  # no row sums to more (checked in pass 1)
+_MARGIN_SLACK = 1e-6  # more than the rounding of a margin in float32
 
 
 def block_bounds(num_rows: int, num_classes: int) -> list[tuple[int, int]]:
@@ -73,6 +92,96 @@ def read_block(pred_probs: Any, start: int, stop: int) -> np.ndarray:
     return np.asarray(pred_probs[start:stop])
 
 
+class BlockPass(Protocol):
+    """One pass over the rows: ``block`` computes a part per block, ``add`` merges them in order."""
+
+    def block(self, start: int, labels: np.ndarray, values: np.ndarray) -> Any: ...
+
+    def add(self, part: Any) -> None: ...
+
+
+def run_pass(
+    task: BlockPass, codes: np.ndarray, pred_probs: Any, *, n_jobs: int | None, offset: int = 0
+) -> None:
+    """Feed every block of ``pred_probs`` (rows ``offset + i``) to ``task``, in row order."""
+
+    def work(start: int, stop: int) -> Any:
+        values = read_block(pred_probs, start, stop)
+        return task.block(offset + start, codes[start:stop], values)
+
+    for part in map_blocks(work, tuple(pred_probs.shape), n_jobs):
+        task.add(part)
+
+
+def self_confidence_dtype(dtype: np.dtype) -> np.dtype:
+    """Scores keep float32 for float32/float16 input and use float64 otherwise.
+
+    It is also the dtype the passes compute in: float16 and integer blocks are converted (exactly)
+    block by block, float32 stays float32.
+    """
+    dtype = np.dtype(dtype)
+    return np.dtype(np.float32) if dtype in (np.float16, np.float32) else np.dtype(np.float64)
+
+
+def as_work(values: np.ndarray) -> np.ndarray:
+    """A block in the dtype the passes compute in, C-contiguous (no copy when it already is)."""
+    return np.ascontiguousarray(values, dtype=self_confidence_dtype(values.dtype))
+
+
+def take_labelled(block: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """``block[i, labels[i]]`` for every row of a C-contiguous block."""
+    return np.take(block.reshape(-1), np.arange(len(labels)) * block.shape[1] + labels)
+
+
+def sorted_unique(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted distinct ``values`` and how often each occurs (a sort: faster than hashing here)."""
+    ordered = np.sort(values)
+    first = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+    return ordered[first], np.diff(np.r_[first, len(ordered)])
+
+
+def _round_to(dtype: np.dtype, values: Any, up: bool) -> np.ndarray:
+    """``values`` (float64) in ``dtype``, rounded up (or down) where ``dtype`` cannot hold them.
+
+    For ``p`` of that dtype, ``p >= values`` is the same as ``p >= rounded up`` and
+    ``p <= values`` the same as ``p <= rounded down``.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    out = values.astype(dtype)
+    moved = out < values if up else out > values
+    out[moved] = np.nextafter(out[moved], np.array(np.inf if up else -np.inf, dtype=dtype))
+    return out
+
+
+def _largest_other(block: np.ndarray) -> float:
+    """A bound on ``p[j] + p[i]`` for any two classes of any row of a checked block.
+
+    A row sums to at most ``_SUM_BOUND``, so ``p[j] <= _SUM_BOUND - p[i] - (the other values)``,
+    and the other values are at least the block's minimum (which may be slightly negative).
+    """
+    low = float(block.min())
+    return _SUM_BOUND + (block.shape[1] - 2) * max(0.0, -low)
+
+
+def check_block_values(block: np.ndarray, start: int) -> None:
+    """The value checks of :func:`labelaudit._validate.check_probability_block`, faster.
+
+    Minimum and maximum (NaN propagates into both) and float64 row sums through ``einsum`` (much
+    faster than ``sum(axis=1)`` for few classes) come first. Rows must be within the tolerance by
+    more than the rounding of a K-term float64 sum; only a block where some row is not runs the
+    full check, which raises with the usual message (or accepts the block).
+    """
+    low, high = block.min(), block.max()
+    if not (low >= -VALUE_TOLERANCE and high <= 1 + VALUE_TOLERANCE):
+        check_probability_block(block, start)
+        return
+    k = block.shape[1]
+    sums = np.einsum("ij->i", block, dtype=np.float64)
+    rounding = 2 * k * np.finfo(np.float64).eps * (_SUM_BOUND + 2 * k * VALUE_TOLERANCE)
+    if (np.abs(sums - 1.0) > ROW_SUM_TOLERANCE - rounding).any():
+        check_probability_block(block, start)
+
+
 def _fixed_point_digits(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Split float64 ``values`` into two integer digits: ``v ~ (hi * 2**31 + lo) / 2**62``.
 
@@ -86,6 +195,7 @@ def _fixed_point_digits(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return hi, lo
 
 
+# ------------------------------------------------------------------------------------- pass 1
 @dataclass(frozen=True)
 class ClassStatistics:
     """Result of pass 1."""
@@ -95,52 +205,67 @@ class ClassStatistics:
     self_confidence: np.ndarray | None  # p[i, labels[i]] per row, when asked for
 
 
-def class_statistics(
-    codes: np.ndarray, pred_probs: Any, *, n_jobs: int | None, keep_self_confidence: bool = False
-) -> ClassStatistics:
-    """Pass 1: validate every block; count examples and sum self-confidence per given class.
+class StatisticsPass:
+    """Pass 1: check every block; count examples and sum self-confidence per given class.
 
     The threshold of class ``j`` is the mean of ``pred_probs[i, j]`` over rows labelled ``j``
     (the confident learning paper's ``t_j``), correctly rounded from an exact sum. A class with no
     examples has no threshold (``inf``): no row can be counted as confidently belonging to it.
     """
-    n, k = pred_probs.shape
-    sc_dtype = self_confidence_dtype(pred_probs.dtype)
-    self_conf = np.empty(n, dtype=sc_dtype) if keep_self_confidence else None
 
-    def work(start: int, stop: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        block = read_block(pred_probs, start, stop)
-        check_probability_block(block, start)
-        y = codes[start:stop]
-        sc = block[np.arange(stop - start), y]
-        if self_conf is not None:
-            self_conf[start:stop] = sc
+    def __init__(self, num_classes: int, *, keep_self_confidence: bool = False) -> None:
+        self.num_classes = num_classes
+        self.keep_self_confidence = keep_self_confidence
+        self._sums = np.zeros((3, num_classes), dtype=np.int64)  # counts, high and low digits
+        self._self_confidence: list[np.ndarray] = []
+
+    def block(self, start: int, labels: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, Any]:
+        check_block_values(values, start)
+        k = self.num_classes
+        sc = take_labelled(as_work(values), labels)
         hi, lo = _fixed_point_digits(sc.astype(np.float64))
-        return (
-            np.bincount(y, minlength=k),
-            np.bincount(y, weights=hi, minlength=k).astype(np.int64),
-            np.bincount(y, weights=lo, minlength=k).astype(np.int64),
+        sums = np.stack(
+            [
+                np.bincount(labels, minlength=k),
+                np.bincount(labels, weights=hi, minlength=k).astype(np.int64),
+                np.bincount(labels, weights=lo, minlength=k).astype(np.int64),
+            ]
         )
+        return sums, sc if self.keep_self_confidence else None
 
-    counts = np.zeros(k, dtype=np.int64)
-    hi_sum = np.zeros(k, dtype=np.int64)
-    lo_sum = np.zeros(k, dtype=np.int64)
-    for c, hi, lo in map_blocks(work, (n, k), n_jobs):
-        counts += c
-        hi_sum += hi
-        lo_sum += lo
-    thresholds = np.full(k, np.inf)
-    scale = 1 << 62
-    for j in np.flatnonzero(counts):
-        # int / int is correctly rounded in Python
-        thresholds[j] = (int(hi_sum[j]) * (1 << 31) + int(lo_sum[j])) / (scale * int(counts[j]))
-    return ClassStatistics(counts=counts, thresholds=thresholds, self_confidence=self_conf)
+    def add(self, part: tuple[np.ndarray, Any]) -> None:
+        self._sums += part[0]
+        if part[1] is not None:
+            self._self_confidence.append(part[1])
+
+    def result(self) -> ClassStatistics:
+        counts, hi_sum, lo_sum = self._sums
+        thresholds = np.full(self.num_classes, np.inf)
+        scale = 1 << 62
+        for j in np.flatnonzero(counts):
+            # int / int is correctly rounded in Python
+            thresholds[j] = (int(hi_sum[j]) * (1 << 31) + int(lo_sum[j])) / (scale * int(counts[j]))
+        kept = np.concatenate(self._self_confidence) if self.keep_self_confidence else None
+        return ClassStatistics(counts=counts.copy(), thresholds=thresholds, self_confidence=kept)
 
 
-def self_confidence_dtype(dtype: np.dtype) -> np.dtype:
-    """Scores keep float32 for float32/float16 input and use float64 otherwise."""
-    dtype = np.dtype(dtype)
-    return np.dtype(np.float32) if dtype in (np.float16, np.float32) else np.dtype(np.float64)
+def class_statistics(
+    codes: np.ndarray, pred_probs: Any, *, n_jobs: int | None, keep_self_confidence: bool = False
+) -> ClassStatistics:
+    """Run :class:`StatisticsPass` over an array."""
+    task = StatisticsPass(pred_probs.shape[1], keep_self_confidence=keep_self_confidence)
+    run_pass(task, codes, pred_probs, n_jobs=n_jobs)
+    return task.result()
+
+
+# ------------------------------------------------------------------------------------- pass 2
+@dataclass(frozen=True)
+class RowSample:
+    """Every ``stride``-th row of ``pred_probs`` (in the compute dtype) with its given label."""
+
+    rows: np.ndarray
+    labels: np.ndarray
+    values: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -149,12 +274,11 @@ class ConfidentCounts:
 
     confident_joint: np.ndarray  # int64 (K, K): rows given label, columns suggested true label
     off_diagonal_rows: np.ndarray  # sorted row indices counted off the diagonal
-    agrees: np.ndarray  # bool (n,): given label is among the argmax classes of the row
+    agrees: np.ndarray | None  # bool (n,): given label is among the argmax classes of the row
+    sample: RowSample | None  # rows for pass 3, when asked for
 
 
-def confident_counts(
-    codes: np.ndarray, pred_probs: Any, thresholds: np.ndarray, *, n_jobs: int | None
-) -> ConfidentCounts:
+class CountsPass:
     """Pass 2: the confident joint (uncalibrated).
 
     A row with given label ``i`` is counted when at least one class reaches its threshold
@@ -162,35 +286,111 @@ def confident_counts(
     most probable class of the row when several are (the rule of the paper's released code,
     which reproduces its published results; the lowest index wins an exact tie). Rows above no
     threshold are not counted.
+
+    A row at or above its own threshold whose other probabilities are too small to reach the
+    lowest threshold (they add up to at most ``1 - p[i]`` plus the rounding tolerance) is
+    counted on the diagonal without looking at its other classes; so is the test of
+    ``agrees`` for rows with ``p[i]`` above one half.
     """
-    n, k = pred_probs.shape
 
-    def work(start: int, stop: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        block = read_block(pred_probs, start, stop)
-        y = codes[start:stop]
-        rows = np.arange(stop - start)
-        above = block >= thresholds
-        num_above = above.sum(axis=1)
-        guess = np.where(num_above > 1, block.argmax(axis=1), above.argmax(axis=1))
+    def __init__(
+        self,
+        thresholds: np.ndarray,
+        *,
+        with_agrees: bool = True,
+        sample_stride: int = 0,
+    ) -> None:
+        self.thresholds = np.asarray(thresholds, dtype=np.float64)
+        self.num_classes = len(self.thresholds)
+        finite = self.thresholds[np.isfinite(self.thresholds)]
+        self.lowest = float(finite.min()) if finite.size else math.inf
+        self.with_agrees = with_agrees
+        self.sample_stride = sample_stride
+        self._joint = np.zeros(self.num_classes**2, dtype=np.int64)
+        self._parts: list[tuple[np.ndarray, Any, Any]] = []
+
+    def block(self, start: int, labels: np.ndarray, values: np.ndarray) -> tuple[Any, ...]:
+        block = as_work(values)
+        m, k = block.shape
+        sc = take_labelled(block, labels)
+        upper = _largest_other(block)
+        thresholds = _round_to(block.dtype, self.thresholds, up=True)
+        sure = (sc >= thresholds[labels]) & (sc > _round_to(block.dtype, upper - self.lowest, up=True))
+        unsure = np.flatnonzero(~sure)
+        sub, sub_labels = block[unsure], labels[unsure]
+        hits = np.flatnonzero(sub >= thresholds)
+        hit_rows = hits // k
+        num_above = np.bincount(hit_rows, minlength=len(unsure))
+        guess = np.zeros(len(unsure), dtype=np.int64)
+        guess[hit_rows] = hits - hit_rows * k
+        several = np.flatnonzero(num_above > 1)
+        guess[several] = sub[several].argmax(axis=1)
         counted = num_above > 0
-        cells = np.bincount(y[counted].astype(np.int64) * k + guess[counted], minlength=k * k)
-        off = np.flatnonzero(counted & (guess != y)) + start
-        agrees = block[rows, y] >= block.max(axis=1)
-        return cells, off, agrees
+        cells = sub_labels[counted].astype(np.int64) * k + guess[counted]
+        if k * k <= DENSE_CELLS:
+            cells = (np.arange(k * k), np.bincount(cells, minlength=k * k))
+        else:
+            cells = sorted_unique(cells)
+        diagonal = np.bincount(labels[sure], minlength=k)
+        off = unsure[counted & (guess != sub_labels)] + start
+        agrees = None
+        if self.with_agrees:
+            agrees = sc >= _round_to(block.dtype, upper / 2, up=True)
+            check = np.flatnonzero(~agrees)
+            rows = block[check]
+            agrees[check] = take_labelled(rows, labels[check]) >= rows.max(axis=1)
+        sample = None
+        if self.sample_stride:
+            rows = np.arange((-start) % self.sample_stride, m, self.sample_stride)
+            sample = (rows + start, labels[rows], block[rows])
+        return diagonal, cells, (off, agrees, sample)
 
-    joint = np.zeros(k * k, dtype=np.int64)
-    off_rows, agrees = [], np.empty(n, dtype=bool)
-    for (start, stop), (cells, off, agr) in zip(block_bounds(n, k), map_blocks(work, (n, k), n_jobs)):
-        joint += cells
-        off_rows.append(off)
-        agrees[start:stop] = agr
-    return ConfidentCounts(
-        confident_joint=joint.reshape(k, k),
-        off_diagonal_rows=np.concatenate(off_rows).astype(np.int64),
-        agrees=agrees,
+    def add(self, part: tuple[Any, ...]) -> None:
+        diagonal, (cells, counts), rest = part
+        k = self.num_classes
+        self._joint[:: k + 1] += diagonal
+        self._joint[cells] += counts
+        self._parts.append(rest)
+
+    def result(self) -> ConfidentCounts:
+        off = [p[0] for p in self._parts]
+        sample = None
+        if self.sample_stride:
+            pieces = [p[2] for p in self._parts]
+            sample = RowSample(*(np.concatenate([s[i] for s in pieces]) for i in range(3)))
+        k = self.num_classes
+        return ConfidentCounts(
+            confident_joint=self._joint.reshape(k, k).copy(),
+            off_diagonal_rows=np.concatenate(off).astype(np.int64) if off else np.empty(0, np.int64),
+            agrees=np.concatenate([p[1] for p in self._parts]) if self.with_agrees else None,
+            sample=sample,
+        )
+
+
+def sample_stride(num_rows: int, num_classes: int) -> int:
+    """Rows between two sampled rows: the sample holds about ``SAMPLE_VALUES`` values."""
+    return max(1, -(-num_rows * num_classes // SAMPLE_VALUES))
+
+
+def confident_counts(
+    codes: np.ndarray,
+    pred_probs: Any,
+    thresholds: np.ndarray,
+    *,
+    n_jobs: int | None,
+    with_agrees: bool = True,
+    with_sample: bool = False,
+) -> ConfidentCounts:
+    """Run :class:`CountsPass` over an array."""
+    n, k = pred_probs.shape
+    task = CountsPass(
+        thresholds, with_agrees=with_agrees, sample_stride=sample_stride(n, k) if with_sample else 0
     )
+    run_pass(task, codes, pred_probs, n_jobs=n_jobs)
+    return task.result()
 
 
+# ------------------------------------------------------------------------------------- scores
 SCORE_METHODS = ("self_confidence", "normalized_margin", "confidence_weighted_entropy")
 
 
@@ -202,7 +402,7 @@ def score_block(block: np.ndarray, y: np.ndarray, method: str, adjust: np.ndarra
     """
     rows = np.arange(len(y))
     if adjust is None and method == "self_confidence":
-        return block[rows, y].astype(np.float64)
+        return take_labelled(as_work(block), y).astype(np.float64)
     p = block.astype(np.float64)
     if adjust is not None:
         p -= adjust
@@ -239,7 +439,7 @@ def label_scores(
     def work(start: int, stop: int) -> None:
         block = read_block(pred_probs, start, stop)
         if validate:
-            check_probability_block(block, start)
+            check_block_values(block, start)
         out[start:stop] = score_block(block, codes[start:stop], method, adjust)
 
     for _ in map_blocks(work, (n, k), n_jobs):
@@ -247,70 +447,213 @@ def label_scores(
     return out
 
 
-def smallest_per_group(
-    group: np.ndarray, key: np.ndarray, row: np.ndarray, limit: np.ndarray
-) -> np.ndarray:
-    """Positions of the ``limit[g]`` smallest ``(key, row)`` pairs within each group ``g``.
+# ---------------------------------------------------------------------------------- selection
+def _ordered_bits(key: np.ndarray) -> np.ndarray:
+    """``key`` rounded to float32 as integers in ``[0, 2**32)`` with the same order.
 
-    Exact ties in ``key`` go to the lower row index, so the choice does not depend on the
-    order in which candidates arrive.
-
-    >>> smallest_per_group(np.array([0, 0, 0, 1]), np.array([.5, .2, .5, .1]),
-    ...                    np.array([7, 8, 3, 9]), np.array([2, 0]))
-    array([1, 2])
+    Rounding is monotone, so ``bits(a) < bits(b)`` implies ``a < b``; equal bits need the exact
+    keys to decide.
     """
-    order = np.lexsort((row, key, group))
-    sorted_group = group[order]
-    first = np.searchsorted(sorted_group, sorted_group, side="left")
-    rank = np.arange(len(order)) - first
-    return np.sort(order[rank < limit[sorted_group]])
+    rounded = key.astype(np.float32)
+    rounded += np.float32(0.0)  # -0.0 becomes +0.0: equal keys get equal bits
+    bits = rounded.view(np.int32).astype(np.int64)
+    return np.where(bits < 0, -(bits & 0x7FFFFFFF) - 1, bits) + (1 << 31)
+
+
+def smallest_per_group(group: np.ndarray, key: np.ndarray, limit: np.ndarray) -> np.ndarray:
+    """Positions of the ``limit[g]`` smallest ``(key, position)`` pairs within each group ``g``.
+
+    Exact ties in ``key`` go to the lower position, so with candidates listed in row order the
+    choice is by (key, row index). One sort of 64-bit integers (group, key rounded to float32)
+    finds each group's cut-off; only candidates whose rounded key equals it are compared
+    exactly.
+
+    >>> smallest_per_group(np.array([0, 0, 0, 1]), np.array([.5, .2, .5, .1]), np.array([2, 0]))
+    array([0, 1])
+    """
+    group = np.asarray(group, dtype=np.int64)
+    key = np.asarray(key)
+    limit = np.asarray(limit, dtype=np.int64)
+    bits = _ordered_bits(key)
+    packed = np.sort((group << 32) | bits)
+    size = np.bincount(group, minlength=len(limit))
+    start = np.cumsum(size) - size
+    keep = np.minimum(limit, size)
+    cut = np.where(keep == size, 1 << 32, -1)  # everything, or nothing when keep is 0
+    partial = np.flatnonzero((keep > 0) & (keep < size))
+    cut[partial] = packed[start[partial] + keep[partial] - 1] & 0xFFFFFFFF
+    group_cut = cut[group]
+    chosen = bits < group_cut
+    tied = np.flatnonzero(bits == group_cut)
+    need = keep - np.bincount(group, weights=chosen, minlength=len(limit)).astype(np.int64)
+    order = tied[np.lexsort((tied, key[tied], group[tied]))]
+    tied_group = group[order]
+    rank = np.arange(len(order)) - np.searchsorted(tied_group, tied_group, side="left")
+    chosen[order[rank < need[tied_group]]] = True
+    return np.flatnonzero(chosen)
+
+
+class MarginPass:
+    """Pass 3 (prune by noise rate): rows flagged by the largest margins.
+
+    For each off-diagonal cell ``(i, j)`` with ``m = num_per_cell[i, j] > 0``, the ``m`` rows
+    labelled ``i`` with the largest margin ``p[j] - p[i]`` (ties: lower row index) are selected;
+    :meth:`flagged` marks those whose given label is not among the row's most probable classes.
+
+    With a :class:`RowSample`, each cell gets a lower bound ``tau`` on the margins worth
+    keeping: a little below the margin that the sample predicts for the ``m``-th row. Blocks
+    keep only (row, cell) pairs at or above it, and skip rows whose self-confidence is too high
+    for any margin to reach it. After the pass, :meth:`finish` checks every bound: a cell with
+    fewer than ``m`` margins at or above it is read again without one (``finish`` returns False);
+    otherwise the kept pairs contain the exact selection, which :func:`smallest_per_group` makes.
+    """
+
+    def __init__(
+        self,
+        num_per_cell: np.ndarray,
+        class_counts: np.ndarray,
+        sample: RowSample | None = None,
+    ) -> None:
+        k = len(class_counts)
+        self.num_classes = k
+        flat = np.asarray(num_per_cell).ravel()
+        self.cells = np.flatnonzero(flat)  # active cells in row-major order
+        self.limit = flat[self.cells]
+        self.cell_class = self.cells // k
+        self.cell_column = self.cells - self.cell_class * k
+        self.indptr = np.searchsorted(self.cell_class, np.arange(k + 1))
+        self.num_columns = np.diff(self.indptr)
+        self.dense = k * k <= DENSE_CELLS
+        if self.dense:
+            self.cell_of = np.zeros(k * k, dtype=np.int64)
+            self.cell_of[self.cells] = np.arange(len(self.cells))
+        self.tau = np.full(len(self.cells), -np.inf)
+        if sample is not None:
+            self._estimate_bounds(sample, class_counts)
+        self._kept: list[tuple[np.ndarray, ...]] = []
+        self._parts: list[tuple[np.ndarray, ...]] = []
+        self._reached = np.zeros(len(self.cells), dtype=np.int64)  # margins at or above tau
+        self._set_bounds(self.tau)
+
+    def _estimate_bounds(self, sample: RowSample, class_counts: np.ndarray) -> None:
+        per_class = np.bincount(sample.labels, minlength=self.num_classes)
+        order = np.argsort(sample.labels, kind="stable")
+        bounds = np.searchsorted(sample.labels[order], np.arange(self.num_classes + 1))
+        sc = take_labelled(sample.values, sample.labels)
+        for i in np.flatnonzero((per_class >= MIN_SAMPLE_PER_CLASS) & (self.num_columns > 0)):
+            members = order[bounds[i] : bounds[i + 1]]
+            a, b = self.indptr[i], self.indptr[i + 1]
+            margins = sample.values[members][:, self.cell_column[a:b]] - sc[members, None]
+            expected = self.limit[a:b] * (len(members) / class_counts[i])
+            rank = np.ceil(expected + BOUND_SIGMAS * np.sqrt(expected) + BOUND_ROWS).astype(np.int64)
+            rank = np.maximum(rank, 1)
+            fits = np.flatnonzero(rank <= len(members))
+            ranked = np.sort(margins, axis=0)[::-1]
+            self.tau[a + fits] = ranked[rank[fits] - 1, fits]
+
+    def _set_bounds(self, tau: np.ndarray) -> None:
+        """Use ``tau`` per cell from now on (``+inf``: the cell is not read, ``-inf``: no bound)."""
+        self._tau = tau
+        lowest = np.full(self.num_classes, np.inf)
+        filled = np.flatnonzero(self.num_columns)
+        if filled.size:
+            lowest[filled] = np.minimum.reduceat(tau, self.indptr[filled])
+        self._lowest = lowest  # +inf: a class with no cell to fill
+        self._bounds: dict[np.dtype, np.ndarray] = {}
+
+    def _bounds_in(self, dtype: np.dtype) -> np.ndarray:
+        """Per-cell bounds in ``dtype`` (a K x K table when dense), rounded down one step more.
+
+        Margins in float32 are rounded, so a bound a little lower keeps every margin that
+        reaches ``tau`` exactly.
+        """
+        if dtype not in self._bounds:
+            low = _round_to(dtype, self._tau, up=False)
+            finite = np.isfinite(low)
+            low[finite] = np.nextafter(low[finite], np.array(-np.inf, dtype=dtype))
+            if self.dense:
+                table = np.full(self.num_classes**2, np.inf, dtype=dtype)
+                table[self.cells] = low
+                low = table.reshape(self.num_classes, self.num_classes)
+            self._bounds[dtype] = low
+        return self._bounds[dtype]
+
+    def block(self, start: int, labels: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, ...]:
+        block = as_work(values)
+        k = block.shape[1]
+        sc = take_labelled(block, labels)
+        cut = (_largest_other(block) - self._lowest + _MARGIN_SLACK) / 2
+        rows = np.flatnonzero(sc <= _round_to(block.dtype, cut, up=True)[labels])
+        row_labels = labels[rows]
+        if self.dense:
+            margins = block[rows] - sc[rows, None]
+            hits = np.flatnonzero(margins >= self._bounds_in(block.dtype)[row_labels])
+            local = hits // k
+            column = hits - local * k
+            row = rows[local]
+            margin = margins.reshape(-1)[hits]
+            cell = self.cell_of[row_labels[local].astype(np.int64) * k + column]
+        else:
+            lengths = self.num_columns[row_labels]
+            pairs = int(lengths.sum())
+            firsts = np.repeat(self.indptr[row_labels] - (np.cumsum(lengths) - lengths), lengths)
+            cell = firsts + np.arange(pairs)
+            row = np.repeat(rows, lengths)
+            column = self.cell_column[cell]
+            margin = np.take(block.reshape(-1), row * k + column) - sc[row]
+            keep = np.flatnonzero(margin >= self._bounds_in(block.dtype)[cell])
+            cell, row, column, margin = cell[keep], row[keep], column[keep], margin[keep]
+        exact = np.take(block.reshape(-1), row * k + column).astype(np.float64)
+        key = 0.0 - (exact - sc[row].astype(np.float64))
+        reached = np.bincount(cell[-key >= self._tau[cell]], minlength=len(self.cells))
+        agrees = np.zeros(len(row), dtype=bool)
+        unsure = np.flatnonzero(margin <= 0)  # a positive margin: the row's label is not on top
+        if unsure.size:
+            look = sorted_unique(row[unsure])[0]
+            top = sc[look] >= block[look].max(axis=1)
+            agrees[unsure] = top[np.searchsorted(look, row[unsure])]
+        return reached, (cell, key, row + start, agrees)
+
+    def add(self, part: tuple[np.ndarray, tuple[np.ndarray, ...]]) -> None:
+        self._reached += part[0]
+        self._parts.append(part[1])
+
+    def finish(self) -> bool:
+        """End a pass; whether every cell's selection is now known (else: feed the rows again)."""
+        short = np.isfinite(self._tau) & (self._reached < self.limit)
+        self._reached[:] = 0
+        parts = self._kept + self._parts
+        self._parts = []
+        if short.any():
+            parts = [tuple(x[~short[p[0]]] for x in p) for p in parts]
+        self._kept = parts
+        if not short.any():
+            return True
+        self._set_bounds(np.where(short, -np.inf, np.inf))
+        return False
+
+    def flagged(self, num_rows: int) -> np.ndarray:
+        """Mask of the rows selected in some cell whose given label is not a top prediction."""
+        cell, key, row, agrees = (np.concatenate([p[f] for p in self._kept]) for f in range(4))
+        self._kept = []
+        chosen = smallest_per_group(cell, key, self.limit)
+        mask = np.zeros(num_rows, dtype=bool)
+        mask[row[chosen][~agrees[chosen]]] = True
+        return mask
 
 
 def largest_margin_rows(
-    codes: np.ndarray, pred_probs: Any, num_per_cell: np.ndarray, *, n_jobs: int | None
+    codes: np.ndarray,
+    pred_probs: Any,
+    num_per_cell: np.ndarray,
+    class_counts: np.ndarray,
+    sample: RowSample | None,
+    *,
+    n_jobs: int | None,
 ) -> np.ndarray:
-    """Pass 3 (prune by noise rate): rows to flag, sorted.
-
-    For each off-diagonal cell ``(i, j)`` with ``m = num_per_cell[i, j] > 0``, the ``m`` rows
-    labelled ``i`` with the largest margin ``p[j] - p[i]`` (ties: lower row index). Each block
-    proposes its own best ``m`` per cell; merging them keeps the best ``m`` overall, which is
-    exactly the selection over all rows at once.
-    """
-    n, k = pred_probs.shape
-    limit = num_per_cell.ravel()
-    active = np.flatnonzero(num_per_cell.sum(axis=1) > 0)
-    if len(active) == 0:
-        return np.empty(0, dtype=np.int64)
-    columns = {i: np.flatnonzero(num_per_cell[i]) for i in active}
-
-    def work(start: int, stop: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        block = read_block(pred_probs, start, stop)
-        y = codes[start:stop]
-        order = np.argsort(y, kind="stable")
-        bounds = np.searchsorted(y[order], np.arange(k + 1))
-        cells, keys, rows = [], [], []
-        for i in active:
-            members = order[bounds[i] : bounds[i + 1]]
-            if len(members) == 0:
-                continue
-            sub = block[members]
-            js = columns[i]
-            margin = sub[:, js].astype(np.float64) - sub[:, i].astype(np.float64)[:, None]
-            cells.append(np.broadcast_to(i * k + js, margin.shape).ravel())
-            keys.append(-margin.ravel())
-            rows.append(np.broadcast_to((members + start)[:, None], margin.shape).ravel())
-        if not cells:
-            empty = np.empty(0, dtype=np.int64)
-            return empty, np.empty(0), empty
-        cell, key, row = np.concatenate(cells), np.concatenate(keys), np.concatenate(rows)
-        keep = smallest_per_group(cell, key, row, limit)
-        return cell[keep], key[keep], row[keep]
-
-    cell = np.empty(0, dtype=np.int64)
-    key = np.empty(0)
-    row = np.empty(0, dtype=np.int64)
-    for c, kk, r in map_blocks(work, (n, k), n_jobs):
-        cell, key, row = np.concatenate([cell, c]), np.concatenate([key, kk]), np.concatenate([row, r])
-        keep = smallest_per_group(cell, key, row, limit)
-        cell, key, row = cell[keep], key[keep], row[keep]
-    return np.unique(row)
+    """Run :class:`MarginPass` over an array (again if a bound was too tight); flagged mask."""
+    task = MarginPass(num_per_cell, class_counts, sample)
+    run_pass(task, codes, pred_probs, n_jobs=n_jobs)
+    while not task.finish():
+        run_pass(task, codes, pred_probs, n_jobs=n_jobs)
+    return task.flagged(len(codes))

@@ -183,6 +183,8 @@ def find_label_issues(
         classes=classes,
         n_jobs=n_jobs,
         keep_self_confidence=filter_by in ("prune_by_class", "both"),
+        with_agrees=filter_by in ("predicted_neq_given", "prune_by_class", "both"),
+        with_sample=filter_by in ("prune_by_noise_rate", "both"),
     )
     k = passes.num_classes
     cj = None if confident_joint is None else check_confident_joint(confident_joint, k)
@@ -202,8 +204,7 @@ def find_label_issues(
         num = _scaled_off_diagonal(cj if cj is not None else passes.counts.confident_joint, passes.num_examples)
         scores = scores_for(passes, method, adjust_pred_probs=False)
         everyone = np.zeros(passes.num_examples, dtype=np.int64)
-        rows = np.arange(passes.num_examples)
-        chosen = smallest_per_group(everyone, scores, rows, np.array([num]))
+        chosen = smallest_per_group(everyone, scores, np.array([num]))
         mask = _mask_of(chosen, passes.num_examples)
         if return_indices_ranked_by != method or rank_kwargs.get("adjust_pred_probs"):
             scores = None
@@ -232,28 +233,67 @@ def _prune(
     min_examples_per_class: int,
     remove: np.ndarray | None,
 ) -> np.ndarray:
-    label_counts = passes.stats.counts
-    if remove is not None and (remove > label_counts).any():
-        i = int(np.flatnonzero(remove > label_counts)[0])
-        raise ValueError(
-            f"num_to_remove_per_class[{i}] = {remove[i]} but class {i} has only "
-            f"{label_counts[i]} examples; ask for at most that many."
-        )
-    if confident_joint is None:
-        confident_joint = _calibrate(passes.counts.confident_joint, label_counts)
-    n = passes.num_examples
     codes = passes.labels.codes
-    mask = np.ones(n, dtype=bool)
-    if filter_by in ("prune_by_class", "both"):
-        per_class = (
-            class_counts(confident_joint, label_counts, frac_noise, min_examples_per_class)
-            if remove is None
-            else remove
+    plan = PrunePlan(
+        filter_by, passes.stats.counts, passes.counts.confident_joint,
+        confident_joint=confident_joint, frac_noise=frac_noise,
+        min_examples_per_class=min_examples_per_class, num_to_remove_per_class=remove,
+    )
+    mask = plan.class_mask(codes, passes.stats.self_confidence, passes.counts.agrees)
+    if plan.per_cell is not None:
+        mask &= largest_margin_rows(
+            codes, passes.pred_probs, plan.per_cell, plan.label_counts, passes.counts.sample,
+            n_jobs=passes.n_jobs,
         )
-        chosen = smallest_per_group(codes, passes.stats.self_confidence, np.arange(n), per_class)
-        mask &= _mask_of(chosen, n)
-    if filter_by in ("prune_by_noise_rate", "both"):
-        per_cell = noise_rate_counts(confident_joint, label_counts, frac_noise, min_examples_per_class)
-        chosen = largest_margin_rows(codes, passes.pred_probs, per_cell, n_jobs=passes.n_jobs)
-        mask &= _mask_of(chosen, n)
-    return mask & ~passes.counts.agrees
+    return mask
+
+
+class PrunePlan:
+    """How many examples the pruning rules flag, per class and per cell.
+
+    Shared by :func:`find_label_issues` and :class:`labelaudit.LabelIssueFinder`: after the
+    first two passes, :meth:`class_mask` gives the rows that pruning by class flags (all rows
+    for pruning by noise rate alone), and ``per_cell`` the counts that pass 3
+    (:class:`labelaudit._kernels.MarginPass`) selects by margin, or None when it is not needed.
+    """
+
+    def __init__(
+        self,
+        filter_by: str,
+        label_counts: np.ndarray,
+        raw_joint: np.ndarray,
+        *,
+        confident_joint: np.ndarray | None,
+        frac_noise: float,
+        min_examples_per_class: int,
+        num_to_remove_per_class: np.ndarray | None,
+    ) -> None:
+        remove = num_to_remove_per_class
+        if remove is not None and (remove > label_counts).any():
+            i = int(np.flatnonzero(remove > label_counts)[0])
+            raise ValueError(
+                f"num_to_remove_per_class[{i}] = {remove[i]} but class {i} has only "
+                f"{label_counts[i]} examples; ask for at most that many."
+            )
+        if confident_joint is None:
+            confident_joint = _calibrate(raw_joint, label_counts)
+        self.label_counts = label_counts
+        self.per_class = None
+        self.per_cell = None
+        if filter_by in ("prune_by_class", "both"):
+            self.per_class = (
+                class_counts(confident_joint, label_counts, frac_noise, min_examples_per_class)
+                if remove is None
+                else remove
+            )
+        if filter_by in ("prune_by_noise_rate", "both"):
+            self.per_cell = noise_rate_counts(
+                confident_joint, label_counts, frac_noise, min_examples_per_class
+            )
+
+    def class_mask(self, codes: np.ndarray, self_confidence: Any, agrees: Any) -> np.ndarray:
+        """Rows flagged by pruning by class (every row when that rule is not used)."""
+        if self.per_class is None:
+            return np.ones(len(codes), dtype=bool)
+        chosen = smallest_per_group(codes, self_confidence, self.per_class)
+        return _mask_of(chosen, len(codes)) & ~agrees

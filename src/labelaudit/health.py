@@ -97,7 +97,9 @@ def _resolve_joint(
     else:
         if pred_probs is None:
             raise ValueError("pass pred_probs (or confident_joint) together with labels.")
-        passes = Passes(labels, pred_probs, classes=classes, n_jobs=check_n_jobs(n_jobs))
+        passes = Passes(
+            labels, pred_probs, classes=classes, n_jobs=check_n_jobs(n_jobs), with_agrees=False
+        )
         enc = passes.labels
         calibrated = passes.calibrated_joint()
     n = len(enc.codes)

@@ -34,7 +34,9 @@ class Passes:
     """Validated ``labels`` and ``pred_probs`` with the block passes computed at most once.
 
     Creating it checks the structure of the inputs; the first pass (which also checks every
-    value of ``pred_probs``) runs when :attr:`stats` is first read.
+    value of ``pred_probs``) runs when :attr:`stats` is first read. ``with_agrees`` and
+    ``with_sample`` say what the second pass collects besides the confident joint (whether each
+    row's label is a top prediction; the row sample that pass 3 bounds its work with).
     """
 
     def __init__(
@@ -45,12 +47,16 @@ class Passes:
         classes: Any = None,
         n_jobs: int | None = None,
         keep_self_confidence: bool = False,
+        with_agrees: bool = True,
+        with_sample: bool = False,
     ) -> None:
         self.pred_probs = as_pred_probs(pred_probs)
         self.labels: EncodedLabels = encode_labels(labels, self.pred_probs.shape[1], classes=classes)
         check_lengths(self.labels, self.pred_probs)
         self.n_jobs = check_n_jobs(n_jobs)
         self._keep_self_confidence = keep_self_confidence
+        self._with_agrees = with_agrees
+        self._with_sample = with_sample
 
     @property
     def num_examples(self) -> int:
@@ -77,7 +83,12 @@ class Passes:
     @cached_property
     def counts(self) -> ConfidentCounts:
         return confident_counts(
-            self.labels.codes, self.pred_probs, self.stats.thresholds, n_jobs=self.n_jobs
+            self.labels.codes,
+            self.pred_probs,
+            self.stats.thresholds,
+            n_jobs=self.n_jobs,
+            with_agrees=self._with_agrees,
+            with_sample=self._with_sample,
         )
 
     def calibrated_joint(self) -> np.ndarray:
@@ -211,7 +222,7 @@ def compute_confident_joint(
             classes=classes,
             n_jobs=n_jobs,
         )
-    passes = Passes(labels, pred_probs, classes=classes, n_jobs=n_jobs)
+    passes = Passes(labels, pred_probs, classes=classes, n_jobs=n_jobs, with_agrees=False)
     cj = passes.calibrated_joint() if calibrate else passes.counts.confident_joint.copy()
     if return_indices_of_off_diagonals:
         return cj, passes.counts.off_diagonal_rows
@@ -264,7 +275,7 @@ def estimate_joint(
         if pred_probs is None:
             raise ValueError("estimate_joint needs pred_probs or confident_joint; pass one of them.")
         return _joint_from_calibrated(
-            Passes(labels, pred_probs, classes=classes, n_jobs=n_jobs).calibrated_joint()
+            Passes(labels, pred_probs, classes=classes, n_jobs=n_jobs, with_agrees=False).calibrated_joint()
         )
     k = None if pred_probs is None else as_pred_probs(pred_probs).shape[1]
     cj = check_confident_joint(confident_joint, k)
@@ -346,7 +357,7 @@ def num_label_issues(
             f"got estimation_method={estimation_method!r} and "
             f"confident_joint={'None' if confident_joint is None else 'a matrix'}."
         )
-    passes = Passes(labels, pred_probs, classes=classes, n_jobs=n_jobs)
+    passes = Passes(labels, pred_probs, classes=classes, n_jobs=n_jobs, with_agrees=False)
     if estimation_method == "off_diagonal_custom":
         cj = check_confident_joint(confident_joint, passes.num_classes)
         return _scaled_off_diagonal(cj, passes.num_examples)
