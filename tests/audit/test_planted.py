@@ -35,7 +35,7 @@ def flagged(audit: Audit, name: str) -> np.ndarray:
         ("null", "blank", 1.0, 0.0),
         ("non_iid", "block", 0.95, 0.002),
         ("class_imbalance", "rare", 1.0, 0.0),
-        ("underperforming_group", "shuffled_cluster", 0.9, 0.002),
+        ("underperforming_group", "shuffled_cluster", 0.95, 0.0),
         ("label", "flipped", 0.85, 0.01),
         ("data_valuation", "flipped", 0.9, 0.005),
     ],

@@ -2,7 +2,8 @@
 
 Groups are the connected components of the mutual neighbour graph (an edge joins two examples
 when each is among the other's ``k`` nearest neighbours) with at least ``min_group_size``
-members; examples in smaller components belong to no group. A group's quality is the mean label
+members; an example in a smaller component then joins the group most of its own neighbours
+belong to (the lowest group id on a tie), if any. A group's quality is the mean label
 quality score (:func:`labelaudit.get_label_quality_scores`) of its members divided by the mean
 over the whole dataset. Every member of a group whose ratio is below ``threshold`` is flagged;
 a member's score is its group's ratio capped at 1 (1 outside any group).
@@ -22,12 +23,12 @@ from labelaudit.rank import get_label_quality_scores
 
 
 def mutual_groups(graph: KnnGraph, min_group_size: int) -> np.ndarray:
-    """Group id of every example (lowest member row), ``-1`` outside groups of that size.
+    """Group id of every example (lowest member row of its component), ``-1`` for none.
 
     >>> from labelaudit.audit._knn import build_knn_graph
-    >>> g = build_knn_graph(np.array([[0.0], [0.1], [0.2], [9.0], [9.1]]), 1)
+    >>> g = build_knn_graph(np.array([[0.0], [0.1], [0.25], [9.0], [9.1], [np.nan]]), 1)
     >>> mutual_groups(g, 2)
-    array([ 0,  0, -1,  3,  3])
+    array([ 0,  0,  0,  3,  3, -1])
     """
     n = graph.num_examples
     source = np.repeat(graph.rows, graph.k)
@@ -39,7 +40,19 @@ def mutual_groups(graph: KnnGraph, min_group_size: int) -> np.ndarray:
     sizes = np.bincount(component)
     first = np.full(len(sizes), n, dtype=np.int64)
     np.minimum.at(first, component, np.arange(n))
-    return np.where(sizes[component] >= min_group_size, first[component], -1)
+    group = np.where(sizes[component] >= min_group_size, first[component], -1)
+    outside = np.flatnonzero(group[graph.rows] < 0)
+    voter = np.repeat(outside, graph.k)
+    vote = group[graph.indices[outside]].ravel()
+    counted = vote >= 0  # neighbours outside every group do not vote
+    votes = sparse.coo_matrix(
+        (np.ones(int(counted.sum())), (voter[counted], vote[counted])), shape=(len(graph.rows), n)
+    ).tocsr()
+    has_vote = np.diff(votes.indptr) > 0
+    if has_vote.any():
+        best = np.asarray(votes.argmax(axis=1)).ravel()
+        group[graph.rows[has_vote]] = best[has_vote]
+    return group
 
 
 @register_check
