@@ -229,3 +229,10 @@ def test_approximate_search_without_faiss_says_how_to_fix(small, monkeypatch):
         _fresh(frame).run(features=X, search="approximate", verbose=False)
     with pytest.raises(ValueError, match="search='fast' is not recognised"):
         _fresh(frame).run(features=X, search="fast", verbose=False)
+
+
+def test_progress_bar_only_when_asked(capsys):
+    Audit(label=[0, 1] * 10).run(issue_types=["class_imbalance"], verbose=True)
+    assert "audit" in capsys.readouterr().err
+    Audit(label=[0, 1] * 10).run(issue_types=["class_imbalance"], verbose=False)
+    assert capsys.readouterr().err == ""

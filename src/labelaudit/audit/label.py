@@ -48,7 +48,7 @@ class LabelCheck(Check):
     Parameters (through ``issue_types={"label": {...}}``): ``filter_by`` and ``frac_noise`` as
     in :func:`labelaudit.find_label_issues`, ``method`` as in
     :func:`labelaudit.get_label_quality_scores`. Extra columns: ``given_label`` and
-    ``predicted_label`` (the most probable class).
+    ``predicted_label`` (the most probable class; the given label for rows left out).
     """
 
     name = "label"
