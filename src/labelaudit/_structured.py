@@ -83,28 +83,40 @@ class StackedRows:
         return part, rows - self.offsets[part]
 
 
-def pool_scores(scores: np.ndarray, method: str, temperature: float) -> float:
-    """One score from many: their minimum, or their soft minimum.
+def pool_segments(scores: np.ndarray, offsets: np.ndarray, method: str, temperature: float) -> np.ndarray:
+    """One score per segment ``scores[offsets[i]:offsets[i + 1]]``: minimum or soft minimum.
 
     The soft minimum is ``sum(s * w) / sum(w)`` with ``w = exp(-s / temperature)``: a mean
-    dominated by the lowest scores, approaching the minimum as ``temperature`` goes to 0. No
-    scores at all pool to 1.0 (nothing can be wrong).
+    dominated by the lowest scores, approaching the minimum as ``temperature`` goes to 0. An
+    empty segment pools to 1.0 (nothing can be wrong).
 
     Examples
     --------
-    >>> pool_scores(np.array([0.2, 0.9, 0.9]), "min", 0.1)
-    0.2
-    >>> round(pool_scores(np.array([0.2, 0.9, 0.9]), "softmin", 0.1), 4)
-    0.2013
+    >>> pool_segments(np.array([0.2, 0.9, 0.9, 0.5]), np.array([0, 3, 3, 4]), "min", 0.1)
+    array([0.2, 1. , 0.5])
+    >>> pool_segments(np.array([0.2, 0.9, 0.9]), np.array([0, 3]), "softmin", 0.1).round(4)
+    array([0.2013])
     """
-    if len(scores) == 0:
-        return 1.0
+    offsets = np.asarray(offsets, dtype=np.int64)
+    lengths = np.diff(offsets)
+    out = np.ones(len(lengths))
+    filled = np.flatnonzero(lengths)
+    if len(filled) == 0:
+        return out
     s = np.asarray(scores, dtype=np.float64)
-    low = s.min()
+    starts = offsets[filled]  # consecutive non-empty segments: reduceat sums each exactly once
+    low = np.minimum.reduceat(s, starts)
     if method == "min":
-        return float(low)
-    weights = np.exp((low - s) / temperature)
-    return float((s * weights).sum() / weights.sum())
+        out[filled] = low
+        return out
+    weights = np.exp((np.repeat(low, lengths[filled]) - s) / temperature)
+    out[filled] = np.add.reduceat(s * weights, starts) / np.add.reduceat(weights, starts)
+    return out
+
+
+def pool_scores(scores: np.ndarray, method: str, temperature: float) -> float:
+    """:func:`pool_segments` of one segment holding all ``scores``."""
+    return float(pool_segments(scores, np.array([0, len(scores)]), method, temperature)[0])
 
 
 def check_pooling(name: str, method: Any, temperature: Any) -> float:

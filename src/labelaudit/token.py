@@ -38,7 +38,7 @@ from labelaudit._structured import (
     check_pooling,
     class_name,
     explained,
-    pool_scores,
+    pool_segments,
 )
 from labelaudit._validate import check_choice, check_nonnegative_int
 from labelaudit.filter import find_label_issues as _find_rows
@@ -58,25 +58,31 @@ class _Tokens:
         check_per_item("sentence", ("labels", labels), ("pred_probs", pred_probs))
         probs = [p if hasattr(p, "shape") and hasattr(p, "dtype") else np.asarray(p) for p in pred_probs]
         num_classes = next((p.shape[1] for p in probs if p.ndim == 2), None)
-        codes = []
+        lengths = []
         for i, (sentence, p) in enumerate(zip(labels, probs)):
             if isinstance(sentence, (str, bytes)):
                 raise TypeError(f"labels[{i}] must be a list of class ids; found a string.")
-            ids = check_class_ids(f"labels[{i}]", sentence, num_classes)
-            if len(ids) == 0 and p.size == 0:
+            if len(sentence) == 0 and p.size == 0:
                 p = probs[i] = np.empty((0, num_classes))
-            if p.ndim != 2 or p.shape != (len(ids), num_classes):
+            if p.ndim != 2 or p.shape != (len(sentence), num_classes):
                 raise ValueError(
-                    f"pred_probs[{i}] must have shape (tokens, classes) = ({len(ids)}, "
+                    f"pred_probs[{i}] must have shape (tokens, classes) = ({len(sentence)}, "
                     f"{num_classes}), one row per token of labels[{i}] and one column per class "
                     f"as in pred_probs[0]; found shape {tuple(p.shape)}."
                 )
-            codes.append(ids)
-        self.codes = np.concatenate(codes)
-        if len(self.codes) == 0:
+            lengths.append(len(sentence))
+        if sum(lengths) == 0:
             raise ValueError("every sentence in labels is empty; pass at least one token.")
+        try:
+            self.codes = check_class_ids(
+                "labels", np.concatenate([np.asarray(s) for s in labels if len(s)]), num_classes
+            )
+        except (TypeError, ValueError):
+            for i, sentence in enumerate(labels):  # name the first sentence at fault
+                check_class_ids(f"labels[{i}]", sentence, num_classes)
+            raise
         dtype = np.result_type(*(p.dtype for p in probs))
-        self.rows = StackedRows([len(c) for c in codes], (num_classes,), dtype, lambda s, a, b: probs[s][a:b])
+        self.rows = StackedRows(lengths, (num_classes,), dtype, lambda s, a, b: probs[s][a:b])
         self.probs = probs
 
     def pairs(self, rows: np.ndarray) -> list[tuple[int, int]]:
@@ -192,11 +198,8 @@ def get_label_quality_scores(
     tokens = _Tokens(labels, pred_probs)
     with explained(_ROWS_NOTE):
         scores = _score_rows(tokens.codes, tokens.rows, method=token_score_method, n_jobs=n_jobs)
-    token_scores = tokens.split(scores)
-    sentence_scores = np.array(
-        [pool_scores(s, sentence_score_method, temperature) for s in token_scores]
-    )
-    return sentence_scores, token_scores
+    sentence_scores = pool_segments(scores, tokens.rows.offsets, sentence_score_method, temperature)
+    return sentence_scores, tokens.split(scores)
 
 
 def _check_issues(issues: Any, tokens: _Tokens) -> np.ndarray:
