@@ -154,10 +154,9 @@ def _score_boxes(given: _ImageBoxes, predicted: _ImageBoxes, iou_threshold: floa
     """Box scores of one image from its labelled and predicted boxes only."""
     iou = box_iou(given.bboxes, predicted.bboxes)  # (m, q)
     conf = predicted.scores
-    covered = (iou >= iou_threshold).any(axis=0)
-    missing = np.where(covered, 1.0, 1.0 - conf)
-    same_class = given.labels[:, None] == predicted.labels[None, :]
     close = iou >= iou_threshold
+    missing = np.where(close.any(axis=0), 1.0, 1.0 - conf)
+    same_class = given.labels[:, None] == predicted.labels[None, :]
     same = np.where(close & same_class, conf, 0.0).max(axis=1, initial=0.0)
     other = np.where(close & ~same_class, conf, 0.0).max(axis=1, initial=0.0)
     swap = 1.0 - np.clip(other - same, 0.0, None)
