@@ -69,25 +69,33 @@ COMMON_ISSUE_COLUMNS = ["class", "class_name", "issue", "num_examples", "issue_p
 class _OneVsRest:
     """Class ``k`` as a two-column problem: rows of ``[1 - p_k, p_k]``, made on demand.
 
-    Row slices return a fresh ``(rows, 2)`` block, so the core reads it block by block like a
-    memory map; float32 input stays float32.
+    Column ``k`` is read once (``n`` values); row slices return a fresh ``(rows, 2)`` block, so
+    the core reads it block by block like a memory map. float32 input stays float32.
     """
 
     ndim = 2
 
     def __init__(self, pred_probs: Any, k: int) -> None:
-        self._pred_probs = pred_probs
-        self._k = k
-        self.shape = (pred_probs.shape[0], 2)
-        kind = np.dtype(pred_probs.dtype)
-        self.dtype = kind if kind in (np.float16, np.float32, np.float64) else np.dtype(np.float64)
+        self.dtype = _float_dtype(pred_probs.dtype)
+        self._column = np.ascontiguousarray(pred_probs[:, k], dtype=self.dtype)
+        self.shape = (len(self._column), 2)
 
     def __getitem__(self, rows: slice) -> np.ndarray:
-        column = np.asarray(self._pred_probs[rows, self._k], dtype=self.dtype)
-        out = np.empty((len(column), 2), dtype=self.dtype)
-        out[:, 1] = column
-        np.subtract(1, column, out=out[:, 0])
-        return out
+        return _against_rest(self._column[rows], self.dtype)
+
+
+def _float_dtype(dtype: Any) -> np.dtype:
+    """Floating input keeps its dtype; integer input (0/1 probabilities) becomes float64."""
+    kind = np.dtype(dtype)
+    return kind if kind in (np.float16, np.float32, np.float64) else np.dtype(np.float64)
+
+
+def _against_rest(column: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """``[1 - p, p]`` as a ``(len(column), 2)`` array of ``dtype``."""
+    out = np.empty((len(column), 2), dtype=dtype)
+    out[:, 1] = column
+    np.subtract(1, out[:, 1], out=out[:, 0])
+    return out
 
 
 class _MultiLabelData:
@@ -204,8 +212,9 @@ def _from_indicator(labels: np.ndarray, num_examples: int, num_classes: int) -> 
             f"an indicator matrix of labels must hold 0 and 1; found dtype {labels.dtype}. "
             "Pass a list of lists for classes given by name."
         )
-    if not np.isin(labels, (0, 1)).all():
-        bad = labels[~np.isin(labels, (0, 1))]
+    binary = (labels == 0) | (labels == 1)
+    if not binary.all():
+        bad = labels[~binary]
         raise ValueError(
             f"an indicator matrix of labels must hold only 0 and 1; found {_shorten(list(bad))}. "
             "Binarise it (e.g. labels > 0.5) or pass a list of lists of classes."
@@ -257,10 +266,11 @@ def _scores(data: _MultiLabelData, method: str, pool: tuple[str, float] | None) 
 
     def work(start: int, stop: int) -> None:
         y = data.indicator[start:stop]
+        probs = read_block(data.pred_probs, start, stop)
         block = np.empty((stop - start, k))
         for j in range(k):
-            view = _OneVsRest(data.pred_probs, j)[start:stop]
-            block[:, j] = score_block(view, y[:, j].astype(np.int8), method, None)
+            two = _against_rest(probs[:, j], _float_dtype(probs.dtype))
+            block[:, j] = score_block(two, y[:, j].astype(np.int8), method, None)
         out[start:stop] = block if pool is None else _aggregate(block, *pool)
 
     for _ in map_blocks(work, (n, k), data.n_jobs):
