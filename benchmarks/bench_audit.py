@@ -74,7 +74,11 @@ def run_child(tool: str, folder: Path, search: str) -> None:
         issues = lab.get_issues()
     seconds, cpu = time.perf_counter() - start, cpu_seconds() - start_cpu
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    flags = {name: issues[f"is_{name}_issue"].to_numpy() for name in CHECKS if f"is_{name}_issue" in issues}
+    flags = {
+        name: issues[f"is_{name}_issue"].to_numpy()
+        for name in CHECKS
+        if f"is_{name}_issue" in issues
+    }
     if tool == "labelaudit":
         sample = np.load(folder / "sample.npy")
         graph = audit.knn_graph
@@ -131,7 +135,16 @@ def main() -> None:
         np.save(folder / "sample.npy", sample)
         results, flags = {}, {}
         for tool in tools:
-            command = [sys.executable, __file__, "--child", tool, "--folder", str(folder), "--search", args.search]
+            command = [
+                sys.executable,
+                __file__,
+                "--child",
+                tool,
+                "--folder",
+                str(folder),
+                "--search",
+                args.search,
+            ]
             subprocess.run(command, check=True)
             results[tool] = json.loads((folder / f"result_{tool}.json").read_text())
             with np.load(folder / f"flags_{tool}.npz") as found:
@@ -152,16 +165,26 @@ def main() -> None:
         if "reference" in results:
             ratio = results["reference"][key] / results["labelaudit"][key]
             print(f"| {label}: speed-up | {ratio:.1f}x | 1x |")
-    print("| peak memory above the data (MB) | " + " | ".join(f"{results[t]['peak_mb']:.0f}" for t in tools) + " |")
+    print(
+        "| peak memory above the data (MB) | "
+        + " | ".join(f"{results[t]['peak_mb']:.0f}" for t in tools)
+        + " |"
+    )
     for name, attribute in CHECKS.items():
         cells = []
         for tool in tools:
             if name not in flags[tool]:
                 cells.append("not run")
                 continue
-            recall, false_rate = recall_and_false_rate(flags[tool][name], getattr(planted, attribute), clean)
+            recall, false_rate = recall_and_false_rate(
+                flags[tool][name], getattr(planted, attribute), clean
+            )
             cells.append(f"recall {recall:.2f}, clean flagged {100 * false_rate:.2f}%")
-        print(f"| {name} ({attribute}, {len(getattr(planted, attribute))}) | " + " | ".join(cells) + " |")
+        print(
+            f"| {name} ({attribute}, {len(getattr(planted, attribute))}) | "
+            + " | ".join(cells)
+            + " |"
+        )
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import builtins
 import json
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
@@ -32,9 +33,19 @@ def small():
 def audit(small):
     frame, X, probs = small
     return Audit(data=frame, label="animal", classes=["cat", "dog", "eel"]).run(
-        pred_probs=probs, features=X, issue_types=["label", "outlier", "near_duplicate", "non_iid",
-                                                   "class_imbalance", "null", "underperforming_group",
-                                                   "data_valuation"], verbose=False
+        pred_probs=probs,
+        features=X,
+        issue_types=[
+            "label",
+            "outlier",
+            "near_duplicate",
+            "non_iid",
+            "class_imbalance",
+            "null",
+            "underperforming_group",
+            "data_valuation",
+        ],
+        verbose=False,
     )
 
 
@@ -47,7 +58,9 @@ def test_save_load_round_trips_exactly(audit, tmp_path, fmt):
     pd.testing.assert_frame_equal(loaded.summary, audit.summary, check_exact=True)
     assert loaded.info == json.loads(json.dumps(audit.info))
     for name in audit.summary["issue_type"]:
-        pd.testing.assert_frame_equal(loaded.get_issues(name), audit.get_issues(name), check_exact=True)
+        pd.testing.assert_frame_equal(
+            loaded.get_issues(name), audit.get_issues(name), check_exact=True
+        )
     assert loaded.report() == audit.report()
     assert audit.issues["given_label"].iloc[0] in {"cat", "dog", "eel"}
 
@@ -74,10 +87,18 @@ def test_load_of_a_folder_without_results(tmp_path):
 
 
 def test_skipped_check_says_why():
-    audit = Audit(data={"y": [0, 1] * 10}, label="y").run(issue_types=["outlier", "label"], verbose=False)
+    audit = Audit(data={"y": [0, 1] * 10}, label="y").run(
+        issue_types=["outlier", "label"], verbose=False
+    )
     notes = audit.summary.set_index("issue_type")["note"]
-    assert notes["outlier"] == "not run: needs features or knn_graph (for the neighbour graph) or pred_probs."
-    assert notes["label"] == "not run: needs pred_probs or features or knn_graph (for the neighbour graph)."
+    assert (
+        notes["outlier"]
+        == "not run: needs features or knn_graph (for the neighbour graph) or pred_probs."
+    )
+    assert (
+        notes["label"]
+        == "not run: needs pred_probs or features or knn_graph (for the neighbour graph)."
+    )
     with pytest.raises(ValueError, match="issue_type='outlier' has no results \\(not run: needs"):
         audit.get_issues("outlier")
 
@@ -96,9 +117,17 @@ def _fresh(frame):
         ({"features": np.full((300, 2), np.inf)}, ValueError, "features contains inf"),
         ({"features": ["nope"]}, ValueError, r"features names columns \['nope'\]"),
         ({"knn_graph": np.zeros((300, 300))}, TypeError, "knn_graph must be a scipy sparse"),
-        ({"knn_graph": sparse.eye(5, format="csr")}, ValueError, r"knn_graph must have shape \(300, 300\)"),
+        (
+            {"knn_graph": sparse.eye(5, format="csr")},
+            ValueError,
+            r"knn_graph must have shape \(300, 300\)",
+        ),
         ({"issue_types": {"typo": {}}}, ValueError, "issue_types names 'typo'"),
-        ({"issue_types": {"outlier": {"thresold": 3}}}, ValueError, r"issue_types\['outlier'\] has unknown parameters \['thresold'\]"),
+        (
+            {"issue_types": {"outlier": {"thresold": 3}}},
+            ValueError,
+            r"issue_types\['outlier'\] has unknown parameters \['thresold'\]",
+        ),
         ({"issue_types": "outlier"}, TypeError, "issue_types must be a dict"),
         ({"k": 0}, ValueError, "k=0 is not valid"),
         ({"n_jobs": 0}, ValueError, "n_jobs=0 is not valid"),
@@ -121,9 +150,17 @@ def test_bad_run_inputs_fail_before_any_work(small, monkeypatch, kwargs, error, 
     ("kwargs", "error", "pattern"),
     [
         ({"data": {"y": [0, 1]}, "label": "z"}, ValueError, "label='z' is not a column of data"),
-        ({"data": {"y": [0, 1], "x": [1.0]}, "label": "y"}, ValueError, "data is a dict whose columns have different lengths"),
+        (
+            {"data": {"y": [0, 1], "x": [1.0]}, "label": "y"},
+            ValueError,
+            "data is a dict whose columns have different lengths",
+        ),
         ({"data": np.zeros(3), "label": None}, TypeError, "data must be a pandas DataFrame"),
-        ({"data": {"y": [0, 1]}, "label": "y", "task": "regression"}, ValueError, "task='regression' is not recognised"),
+        (
+            {"data": {"y": [0, 1]}, "label": "y", "task": "regression"},
+            ValueError,
+            "task='regression' is not recognised",
+        ),
         ({"data": {"x": [0, 1]}, "label": [0, 1, 2]}, ValueError, "different numbers of examples"),
         ({"data": None, "label": None}, ValueError, "Audit needs data or label"),
     ],
@@ -136,7 +173,9 @@ def test_bad_constructor_inputs(kwargs, error, pattern):
 def test_string_labels_need_classes_to_match_pred_probs(small):
     frame, _, probs = small
     with pytest.warns(UserWarning, match="classes= not given"):
-        Audit(data=frame, label="animal").run(pred_probs=probs, issue_types=["label"], verbose=False)
+        Audit(data=frame, label="animal").run(
+            pred_probs=probs, issue_types=["label"], verbose=False
+        )
 
 
 def test_user_check_and_errors_inside_checks_propagate():
@@ -152,12 +191,16 @@ def test_user_check_and_errors_inside_checks_propagate():
     class Evens(Check):
         name = "evens"
         needs = (("labels",),)
-        params = {"every": 2}
+        params: ClassVar[dict[str, int]] = {"every": 2}
         default = False
 
         def run(self, inputs, *, every):
             flag = np.arange(inputs.num_examples) % every == 0
-            return CheckResult(is_issue=flag, score=np.where(flag, 0.0, 1.0), columns={"evens_row": np.arange(inputs.num_examples)})
+            return CheckResult(
+                is_issue=flag,
+                score=np.where(flag, 0.0, 1.0),
+                columns={"evens_row": np.arange(inputs.num_examples)},
+            )
 
     try:
         audit = Audit(label=[0, 1, 0, 1])
@@ -224,7 +267,7 @@ def test_approximate_search_without_faiss_says_how_to_fix(small, monkeypatch):
         return real_import(name, *args, **kwargs)
 
     monkeypatch.setattr(builtins, "__import__", no_faiss)
-    frame, X, probs = small
+    frame, X, _ = small
     with pytest.raises(ImportError, match=r"pip install 'labelaudit\[ann\]'"):
         _fresh(frame).run(features=X, search="approximate", verbose=False)
     with pytest.raises(ValueError, match="search='fast' is not recognised"):

@@ -7,7 +7,6 @@ import pytest
 
 from labelaudit import Audit
 from labelaudit.audit import available_checks
-
 from labelaudit.audit.synthetic import Planted, make_planted, recall_and_false_rate
 
 
@@ -19,7 +18,10 @@ def planted() -> Planted:
 @pytest.fixture(scope="module")
 def audit(planted: Planted) -> Audit:
     return Audit(data={"y": planted.labels}, label="y").run(
-        pred_probs=planted.pred_probs, features=planted.features, issue_types=available_checks(), verbose=False
+        pred_probs=planted.pred_probs,
+        features=planted.features,
+        issue_types=available_checks(),
+        verbose=False,
     )
 
 
@@ -41,9 +43,16 @@ def flagged(audit: Audit, name: str) -> np.ndarray:
     ],
 )
 def test_each_check_finds_what_was_planted(
-    audit: Audit, planted: Planted, name: str, attribute: str, min_recall: float, max_false_rate: float
+    audit: Audit,
+    planted: Planted,
+    name: str,
+    attribute: str,
+    min_recall: float,
+    max_false_rate: float,
 ) -> None:
-    recall, false_rate = recall_and_false_rate(flagged(audit, name), getattr(planted, attribute), ~planted.planted)
+    recall, false_rate = recall_and_false_rate(
+        flagged(audit, name), getattr(planted, attribute), ~planted.planted
+    )
     assert recall >= min_recall, f"{name}: recall {recall:.3f}"
     assert false_rate <= max_false_rate, f"{name}: {false_rate:.4f} of clean rows flagged"
 
@@ -51,12 +60,16 @@ def test_each_check_finds_what_was_planted(
 def test_label_conflicts_among_copies_are_called_out(audit: Audit, planted: Planted) -> None:
     conflict = audit.issues["near_duplicate_label_conflict"].to_numpy()
     assert conflict[planted.conflicting_copies].all()
-    assert conflict.sum() == len(planted.conflicting_copies)  # copies with the same label are not conflicts
+    assert conflict.sum() == len(
+        planted.conflicting_copies
+    )  # copies with the same label are not conflicts
     sets = audit.issues["near_duplicate_set"].to_numpy()
     assert (sets[planted.duplicates] >= 0).all() and audit.info["near_duplicate"]["num_sets"] == 30
 
 
-def test_rows_with_missing_features_are_left_out_and_said_so(audit: Audit, planted: Planted) -> None:
+def test_rows_with_missing_features_are_left_out_and_said_so(
+    audit: Audit, planted: Planted
+) -> None:
     issues = audit.issues
     for name in ("outlier", "near_duplicate", "non_iid", "underperforming_group"):
         assert np.isnan(issues[f"{name}_score"].to_numpy()[planted.blank]).all()
@@ -76,14 +89,21 @@ def test_summary_has_one_row_per_check_with_scores_in_range(audit: Audit) -> Non
 
 def test_get_issues_is_worst_first(audit: Audit) -> None:
     rows = audit.get_issues("outlier")
-    assert rows["is_issue"].all() and len(rows) == audit.summary.set_index("issue_type").loc["outlier", "num_issues"]
+    assert (
+        rows["is_issue"].all()
+        and len(rows) == audit.summary.set_index("issue_type").loc["outlier", "num_issues"]
+    )
     assert rows["score"].is_monotonic_increasing
     assert "outlier_strangeness" in rows.columns
 
 
 def test_labels_from_features_alone(planted: Planted) -> None:
-    audit = Audit(data={"y": planted.labels}, label="y").run(features=planted.features, issue_types={"label": {}}, verbose=False)
-    recall, false_rate = recall_and_false_rate(flagged(audit, "label"), planted.flipped, ~planted.planted)
+    audit = Audit(data={"y": planted.labels}, label="y").run(
+        features=planted.features, issue_types={"label": {}}, verbose=False
+    )
+    recall, false_rate = recall_and_false_rate(
+        flagged(audit, "label"), planted.flipped, ~planted.planted
+    )
     assert recall >= 0.9 and false_rate <= 0.005
     assert np.isnan(audit.issues["label_score"].to_numpy()[planted.blank]).all()
 
@@ -93,7 +113,10 @@ def test_given_knn_graph_gives_the_same_results(audit: Audit, planted: Planted) 
 
     graph = build_knn_graph(planted.features, 10).to_csr()
     again = Audit(data={"y": planted.labels}, label="y").run(
-        pred_probs=planted.pred_probs, knn_graph=graph, issue_types=["outlier", "near_duplicate", "non_iid"], verbose=False
+        pred_probs=planted.pred_probs,
+        knn_graph=graph,
+        issue_types=["outlier", "near_duplicate", "non_iid"],
+        verbose=False,
     )
     for name in ("outlier", "near_duplicate", "non_iid"):
         np.testing.assert_array_equal(flagged(again, name), flagged(audit, name))
@@ -115,8 +138,11 @@ def test_clean_data_flags_almost_nothing() -> None:
 def test_approximate_search_finds_the_same_issues(audit: Audit, planted: Planted) -> None:
     pytest.importorskip("faiss")
     approx = Audit(data={"y": planted.labels}, label="y").run(
-        pred_probs=planted.pred_probs, features=planted.features, search="approximate",
-        issue_types=["outlier", "near_duplicate", "non_iid", "underperforming_group"], verbose=False,
+        pred_probs=planted.pred_probs,
+        features=planted.features,
+        search="approximate",
+        issue_types=["outlier", "near_duplicate", "non_iid", "underperforming_group"],
+        verbose=False,
     )
     for name in ("outlier", "near_duplicate", "non_iid", "underperforming_group"):
         agreement = float((flagged(approx, name) == flagged(audit, name)).mean())

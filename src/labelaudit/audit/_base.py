@@ -34,6 +34,17 @@ _HOW_TO_GIVE = {
     "columns": "features or data columns besides the label",
 }
 
+# built-in checks run in this order; checks users register run after them, in registration order
+BUILTIN_ORDER = (
+    "label",
+    "outlier",
+    "near_duplicate",
+    "non_iid",
+    "class_imbalance",
+    "null",
+    "underperforming_group",
+    "data_valuation",
+)
 _REGISTRY: dict[str, type[Check]] = {}
 
 
@@ -139,12 +150,14 @@ def register_check(cls: type[Check]) -> type[Check]:
 def unregister_check(name: str) -> None:
     """Remove the check registered under ``name``."""
     if name not in _REGISTRY:
-        raise ValueError(f"no check named {name!r} is registered; registered: {available_checks()}.")
+        raise ValueError(
+            f"no check named {name!r} is registered; registered: {available_checks()}."
+        )
     del _REGISTRY[name]
 
 
 def available_checks() -> list[str]:
-    """Names of every registered check, in registration order.
+    """Names of every registered check: the built-in ones first, then in registration order.
 
     Examples
     --------
@@ -152,7 +165,8 @@ def available_checks() -> list[str]:
     >>> available_checks()[:3]
     ['label', 'outlier', 'near_duplicate']
     """
-    return list(_REGISTRY)
+    position = {name: i for i, name in enumerate(BUILTIN_ORDER)}
+    return sorted(_REGISTRY, key=lambda name: position.get(name, len(position)))
 
 
 def get_check(name: str) -> type[Check]:

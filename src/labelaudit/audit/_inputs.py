@@ -40,14 +40,22 @@ def as_frame(data: Any) -> pd.DataFrame | None:
     return pd.DataFrame(arr, columns=[str(i) for i in range(arr.shape[1])])
 
 
-def as_features(features: Any, num_examples: int, data: pd.DataFrame | None) -> tuple[np.ndarray, list[str]]:
+def as_features(
+    features: Any, num_examples: int, data: pd.DataFrame | None
+) -> tuple[np.ndarray, list[str]]:
     """A float (n, d) array (float32 kept; NaN = missing) and its column names.
 
     ``features`` is an array, a DataFrame, or a list of column names of ``data``.
     """
-    if isinstance(features, (list, tuple)) and features and all(isinstance(f, str) for f in features):
+    if (
+        isinstance(features, (list, tuple))
+        and features
+        and all(isinstance(f, str) for f in features)
+    ):
         if data is None:
-            raise ValueError("features names columns, but the Audit has no data; pass an array instead.")
+            raise ValueError(
+                "features names columns, but the Audit has no data; pass an array instead."
+            )
         unknown = [f for f in features if f not in data.columns]
         if unknown:
             raise ValueError(f"features names columns {unknown} that data does not have.")
@@ -56,7 +64,9 @@ def as_features(features: Any, num_examples: int, data: pd.DataFrame | None) -> 
     try:
         arr = np.asarray(features)
     except ValueError as err:
-        raise TypeError(f"features must be a 2-D numeric array; it could not be read as one ({err}).") from None
+        raise TypeError(
+            f"features must be a 2-D numeric array; it could not be read as one ({err})."
+        ) from None
     if arr.dtype == object or arr.dtype == bool or not np.issubdtype(arr.dtype, np.number):
         raise TypeError(
             f"features must hold numbers (NaN marks a missing value); found dtype {arr.dtype}. "
@@ -126,7 +136,11 @@ class AuditInputs:
         self.passes = passes
         self._knn_graph = None if knn_graph is None else graph_from_csr(knn_graph, num_examples, k)
         if self._knn_graph is not None and self._knn_graph.k < k:
-            logger.info("knn_graph lists %d neighbours per row; using k=%d", self._knn_graph.k, self._knn_graph.k)
+            logger.info(
+                "knn_graph lists %d neighbours per row; using k=%d",
+                self._knn_graph.k,
+                self._knn_graph.k,
+            )
 
     def available(self) -> set[str]:
         """Names of the inputs present (see :mod:`labelaudit.audit._base`)."""
@@ -149,7 +163,9 @@ class AuditInputs:
             return self._knn_graph
         if self.features is None:
             raise ValueError("the k-nearest-neighbour graph needs features or knn_graph.")
-        return build_knn_graph(self.features, self.k, metric=self.metric, n_jobs=self.n_jobs, search=self.search)
+        return build_knn_graph(
+            self.features, self.k, metric=self.metric, n_jobs=self.n_jobs, search=self.search
+        )
 
 
 def encode_audit_labels(labels: Any, pred_probs: Any, classes: Any) -> EncodedLabels:
@@ -159,6 +175,8 @@ def encode_audit_labels(labels: Any, pred_probs: Any, classes: Any) -> EncodedLa
     arr = pd.Series(np.asarray(labels, dtype=object) if not hasattr(labels, "dtype") else labels)
     if classes is None:
         if arr.isna().any():
-            raise ValueError("labels contain missing values (NaN or None); give every example a label.")
+            raise ValueError(
+                "labels contain missing values (NaN or None); give every example a label."
+            )
         classes = np.array(sorted(arr.unique().tolist(), key=lambda c: (str(type(c)), c)))
     return encode_labels(np.asarray(labels), len(classes), classes=classes)

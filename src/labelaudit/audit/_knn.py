@@ -65,11 +65,11 @@ class KnnGraph:
         """``sentences`` plus, when rows were left out, a sentence saying how many."""
         if self.num_left_out == 0:
             return list(sentences)
-        return [
-            *sentences,
+        left_out = (
             f"{self.num_left_out} rows without neighbours (missing feature values) were left out "
-            "and are not flagged.",
-        ]
+            "and are not flagged."
+        )
+        return [*sentences, left_out]
 
     def to_csr(self) -> Any:
         """The graph as an ``(n, n)`` scipy CSR matrix of distances (what ``knn_graph`` takes)."""
@@ -105,14 +105,18 @@ def build_knn_graph(
 
     rows = np.flatnonzero(~np.isnan(features).any(axis=1))
     if len(rows) < 2:
-        raise ValueError("a k-nearest-neighbour graph needs at least 2 rows with complete features.")
+        raise ValueError(
+            "a k-nearest-neighbour graph needs at least 2 rows with complete features."
+        )
     k = min(k, len(rows) - 1)
     complete = features if len(rows) == len(features) else features[rows]
     logger.info("building the %s %d-nearest-neighbour graph of %d rows", search, k, len(rows))
     if search == "approximate":
         distances, positions = _approximate_neighbors(complete, k)
     else:
-        distances, positions = NearestNeighbors(n_neighbors=k, metric=metric, n_jobs=n_jobs).fit(complete).kneighbors()
+        distances, positions = (
+            NearestNeighbors(n_neighbors=k, metric=metric, n_jobs=n_jobs).fit(complete).kneighbors()
+        )
     return KnnGraph(
         rows=rows.astype(np.int64),
         indices=rows[positions].astype(np.int64),
@@ -139,7 +143,9 @@ def _approximate_neighbors(points: np.ndarray, k: int) -> tuple[np.ndarray, np.n
     m, d = x.shape
     cells = max(1, min(int(np.sqrt(m)), m // _TRAINING_ROWS_PER_CELL))
     index = faiss.IndexIVFFlat(faiss.IndexFlatL2(d), d, cells)
-    sample = np.random.default_rng(0).choice(m, size=min(m, cells * _TRAINING_ROWS_PER_CELL), replace=False)
+    sample = np.random.default_rng(0).choice(
+        m, size=min(m, cells * _TRAINING_ROWS_PER_CELL), replace=False
+    )
     index.train(x[np.sort(sample)])
     index.add(x)
     index.nprobe = max(1, int(np.ceil(cells * APPROXIMATE_PROBE_SHARE)))

@@ -73,7 +73,9 @@ def load_audit(cls: type[Audit], path: Path) -> Audit:
         raise FileNotFoundError(f"{meta_path} does not exist; pass a folder written by Audit.save.")
     meta = json.loads(meta_path.read_text())
     if meta.get("format_version") != FORMAT_VERSION:
-        raise ValueError(f"{meta_path} has format_version {meta.get('format_version')!r}; this labelaudit reads {FORMAT_VERSION}.")
+        raise ValueError(
+            f"{meta_path} has format_version {meta.get('format_version')!r}; this labelaudit reads {FORMAT_VERSION}."
+        )
     dtypes = meta["issues_dtypes"]
     table = path / meta["issues_file"]
     if table.suffix == ".parquet":
@@ -81,9 +83,17 @@ def load_audit(cls: type[Audit], path: Path) -> Audit:
         issues = pd.read_parquet(table)
     else:
         text = [name for name, dtype in dtypes.items() if dtype in ("object", "str", "string")]
-        issues = pd.read_csv(table, dtype={name: str for name in text}, keep_default_na=False,
-                             na_values={name: [""] for name in dtypes if name not in text})
-    issues = issues.astype(dtypes) if len(issues.columns) else pd.DataFrame(index=pd.RangeIndex(meta["num_examples"]))
+        issues = pd.read_csv(
+            table,
+            dtype={name: str for name in text},
+            keep_default_na=False,
+            na_values={name: [""] for name in dtypes if name not in text},
+        )
+    issues = (
+        issues.astype(dtypes)
+        if len(issues.columns)
+        else pd.DataFrame(index=pd.RangeIndex(meta["num_examples"]))
+    )
     audit = cls.__new__(cls)
     audit.data = None
     audit._labels = None

@@ -7,6 +7,8 @@ equally common (``n / K``), capped at 1; its examples are flagged when that is b
 
 from __future__ import annotations
 
+from typing import Any, ClassVar
+
 import numpy as np
 
 from labelaudit.audit._base import Check, CheckResult, register_check
@@ -24,7 +26,7 @@ class ClassImbalanceCheck(Check):
 
     name = "class_imbalance"
     needs = (("labels",),)
-    params = {"threshold": 0.1}
+    params: ClassVar[dict[str, Any]] = {"threshold": 0.1}
 
     def run(self, inputs: AuditInputs, *, threshold: float) -> CheckResult:
         threshold = _check_threshold(threshold)

@@ -27,10 +27,14 @@ SUMMARY_COLUMNS = ["issue_type", "num_issues", "score", "status", "note"]
 def resolve_issue_types(issue_types: Any) -> list[tuple[type[Check], dict[str, Any]]]:
     """Checks to run with their full parameters; unknown names or parameters raise ValueError."""
     if issue_types is None:
-        chosen: dict[str, Any] = {name: {} for name in available_checks() if get_check(name).default}
+        chosen: dict[str, Any] = {
+            name: {} for name in available_checks() if get_check(name).default
+        }
     elif isinstance(issue_types, dict):
         chosen = issue_types
-    elif isinstance(issue_types, (list, tuple, set)) and all(isinstance(t, str) for t in issue_types):
+    elif isinstance(issue_types, (list, tuple, set)) and all(
+        isinstance(t, str) for t in issue_types
+    ):
         chosen = {name: {} for name in issue_types}
     else:
         raise TypeError(
@@ -42,7 +46,9 @@ def resolve_issue_types(issue_types: Any) -> list[tuple[type[Check], dict[str, A
         check = get_check(name)
         params = {} if params is None else params
         if not isinstance(params, dict):
-            raise TypeError(f"issue_types[{name!r}] must be a dict of parameters; found {type(params).__name__}.")
+            raise TypeError(
+                f"issue_types[{name!r}] must be a dict of parameters; found {type(params).__name__}."
+            )
         unknown = sorted(set(params) - set(check.params))
         if unknown:
             raise ValueError(
@@ -105,23 +111,40 @@ class Audit:
     ([5, 7], [7])
     """
 
-    def __init__(self, data: Any = None, label: Any = None, *, task: str = "classification", classes: Any = None) -> None:
+    def __init__(
+        self,
+        data: Any = None,
+        label: Any = None,
+        *,
+        task: str = "classification",
+        classes: Any = None,
+    ) -> None:
         check_choice("task", task, TASKS)
         self.data = as_frame(data)
         self.task = task
         self.classes = classes
         if isinstance(label, str):
             if self.data is None or label not in self.data.columns:
-                found = "no data" if self.data is None else f"columns {list(self.data.columns)[:10]}"
-                raise ValueError(f"label={label!r} is not a column of data ({found}); pass the label column's name or the labels.")
+                found = (
+                    "no data" if self.data is None else f"columns {list(self.data.columns)[:10]}"
+                )
+                raise ValueError(
+                    f"label={label!r} is not a column of data ({found}); pass the label column's name or the labels."
+                )
             self.label = label
             self._labels = self.data[label].to_numpy()
         else:
             self.label = None
             self._labels = None if label is None else np.asarray(label)
             if self._labels is not None and self._labels.ndim != 1:
-                raise ValueError(f"label must be a column name or a 1-D array of labels; found shape {self._labels.shape}.")
-        sizes = {name: len(v) for name, v in (("data", self.data), ("label", self._labels)) if v is not None}
+                raise ValueError(
+                    f"label must be a column name or a 1-D array of labels; found shape {self._labels.shape}."
+                )
+        sizes = {
+            name: len(v)
+            for name, v in (("data", self.data), ("label", self._labels))
+            if v is not None
+        }
         if len(set(sizes.values())) > 1:
             raise ValueError(f"data and label describe different numbers of examples: {sizes}.")
         if not sizes:
@@ -189,11 +212,14 @@ class Audit:
         check_choice("search", search, SEARCH_METHODS)
         if search == "approximate":
             if metric != "euclidean":
-                raise ValueError(f"search='approximate' supports metric='euclidean' only; got metric={metric!r}.")
+                raise ValueError(
+                    f"search='approximate' supports metric='euclidean' only; got metric={metric!r}."
+                )
             if features is not None and knn_graph is None:
                 import_faiss()
-        inputs = self._inputs(pred_probs, features, knn_graph, _check_k(k), metric, check_n_jobs(n_jobs))
-        inputs.search = search
+        inputs = self._inputs(
+            pred_probs, features, knn_graph, _check_k(k), metric, search, check_n_jobs(n_jobs)
+        )
         available = inputs.available()
         show = sys.stderr.isatty() if verbose is None else bool(verbose)
         checks: list[dict[str, Any]] = []
@@ -204,34 +230,65 @@ class Audit:
                 record = {"issue_type": check.name, "params": params, "columns": []}
                 missing = check.missing_inputs(available)
                 if missing:
-                    record.update(status="skipped", num_issues=0, score=float("nan"), info={},
-                                  note=f"not run: needs {' and '.join(missing)}.")
+                    record.update(
+                        status="skipped",
+                        num_issues=0,
+                        score=float("nan"),
+                        info={},
+                        note=f"not run: needs {' and '.join(missing)}.",
+                    )
                     checks.append(record)
                     continue
                 start = time.perf_counter()
                 result = check().run(inputs, **params)
                 self._check_result(check.name, result)
-                logger.info("%s: %d issues in %.2f s", check.name, int(result.is_issue.sum()), time.perf_counter() - start)
+                logger.info(
+                    "%s: %d issues in %.2f s",
+                    check.name,
+                    int(result.is_issue.sum()),
+                    time.perf_counter() - start,
+                )
                 results[check.name] = result
                 summary_score = result.summary_score
                 if summary_score is None:
-                    summary_score = float(np.nanmean(result.score)) if np.isfinite(result.score).any() else float("nan")
-                record.update(status="ran", num_issues=int(result.is_issue.sum()), score=float(summary_score),
-                              info=result.info, note=" ".join(result.notes), columns=list(result.columns))
+                    summary_score = (
+                        float(np.nanmean(result.score))
+                        if np.isfinite(result.score).any()
+                        else float("nan")
+                    )
+                record.update(
+                    status="ran",
+                    num_issues=int(result.is_issue.sum()),
+                    score=float(summary_score),
+                    info=result.info,
+                    note=" ".join(result.notes),
+                    columns=list(result.columns),
+                )
                 checks.append(record)
         self._checks = checks
         self._issues = self._issue_frame(results)
         self.knn_graph = inputs.__dict__.get("graph")
         return self
 
-    def _inputs(self, pred_probs: Any, features: Any, knn_graph: Any, k: int, metric: str, n_jobs: int | None) -> AuditInputs:
+    def _inputs(
+        self,
+        pred_probs: Any,
+        features: Any,
+        knn_graph: Any,
+        k: int,
+        metric: str,
+        search: str,
+        n_jobs: int | None,
+    ) -> AuditInputs:
         n = self.num_examples
         labels = None
         passes = None
         if pred_probs is not None:
             pred_probs = as_pred_probs(pred_probs)
             if pred_probs.shape[0] != n:
-                raise ValueError(f"pred_probs has {pred_probs.shape[0]} rows but the audit has {n} examples; they must describe the same examples in the same order.")
+                raise ValueError(
+                    f"pred_probs has {pred_probs.shape[0]} rows but the audit has {n} examples; they must describe the same examples in the same order."
+                )
         if self._labels is not None:
             labels = encode_audit_labels(self._labels, pred_probs, self.classes)
         if pred_probs is not None:
@@ -246,15 +303,28 @@ class Audit:
         elif self.data is not None:
             columns = self.data.drop(columns=[self.label]) if self.label is not None else self.data
             columns = columns if columns.shape[1] else None
-        return AuditInputs(num_examples=n, labels=labels, pred_probs=pred_probs, features=feature_array,
-                           columns=columns, knn_graph=knn_graph, passes=passes, k=k, metric=metric, n_jobs=n_jobs)
+        return AuditInputs(
+            num_examples=n,
+            labels=labels,
+            pred_probs=pred_probs,
+            features=feature_array,
+            columns=columns,
+            knn_graph=knn_graph,
+            passes=passes,
+            k=k,
+            metric=metric,
+            n_jobs=n_jobs,
+            search=search,
+        )
 
     def _check_result(self, name: str, result: CheckResult) -> None:
         n = self.num_examples
         arrays = {"is_issue": result.is_issue, "score": result.score, **result.columns}
         for key, value in arrays.items():
             if np.shape(value) != (n,):
-                raise ValueError(f"check {name!r} returned {key} of shape {np.shape(value)}; expected ({n},).")
+                raise ValueError(
+                    f"check {name!r} returned {key} of shape {np.shape(value)}; expected ({n},)."
+                )
 
     def _issue_frame(self, results: dict[str, CheckResult]) -> pd.DataFrame:
         columns: dict[str, Any] = {}
@@ -268,7 +338,10 @@ class Audit:
     @property
     def summary(self) -> pd.DataFrame:
         """One row per check (see the class documentation)."""
-        frame = pd.DataFrame([{c: record[c] for c in SUMMARY_COLUMNS} for record in self._checks], columns=SUMMARY_COLUMNS)
+        frame = pd.DataFrame(
+            [{c: record[c] for c in SUMMARY_COLUMNS} for record in self._checks],
+            columns=SUMMARY_COLUMNS,
+        )
         return frame.astype({"num_issues": np.int64, "score": np.float64})
 
     @property
@@ -291,20 +364,34 @@ class Audit:
         if issue_type not in ran:
             skipped = {c["issue_type"]: c["note"] for c in self._checks}
             hint = f" ({skipped[issue_type]})" if issue_type in skipped else ""
-            raise ValueError(f"issue_type={issue_type!r} has no results{hint}; checks run: {sorted(ran)}.")
-        frame = self._issues[[f"is_{issue_type}_issue", f"{issue_type}_score", *ran[issue_type]["columns"]]]
-        frame = frame.rename(columns={f"is_{issue_type}_issue": "is_issue", f"{issue_type}_score": "score"})
+            raise ValueError(
+                f"issue_type={issue_type!r} has no results{hint}; checks run: {sorted(ran)}."
+            )
+        frame = self._issues[
+            [f"is_{issue_type}_issue", f"{issue_type}_score", *ran[issue_type]["columns"]]
+        ]
+        frame = frame.rename(
+            columns={f"is_{issue_type}_issue": "is_issue", f"{issue_type}_score": "score"}
+        )
         flagged = frame[frame["is_issue"]]
         order = np.lexsort((flagged.index.to_numpy(), flagged["score"].to_numpy()))
         return flagged.iloc[order]
 
     def report(self, *, num_examples: int = 5) -> str:
         """Readable text: the summary, then the worst ``num_examples`` of each check that found any."""
-        lines = [f"Audit of {self.num_examples} examples ({self.task})", "", self.summary.to_string(index=False)]
+        lines = [
+            f"Audit of {self.num_examples} examples ({self.task})",
+            "",
+            self.summary.to_string(index=False),
+        ]
         for record in self._checks:
             if record["status"] == "ran" and record["num_issues"]:
                 worst = self.get_issues(record["issue_type"]).head(num_examples)
-                lines += ["", f"{record['issue_type']}: {record['num_issues']} issues, worst first", worst.to_string()]
+                lines += [
+                    "",
+                    f"{record['issue_type']}: {record['num_issues']} issues, worst first",
+                    worst.to_string(),
+                ]
         return "\n".join(lines)
 
     def save(self, path: str | Path, *, format: str = "parquet") -> Path:

@@ -16,6 +16,8 @@ negative (it makes its neighbours' predictions worse). Not run by default.
 
 from __future__ import annotations
 
+from typing import Any, ClassVar
+
 import numpy as np
 
 from labelaudit.audit._base import Check, CheckResult, register_check
@@ -23,7 +25,9 @@ from labelaudit.audit._inputs import AuditInputs
 from labelaudit.audit.outlier import _check_k
 
 
-def knn_shapley(rows: np.ndarray, indices: np.ndarray, codes: np.ndarray, k: int, num_examples: int) -> np.ndarray:
+def knn_shapley(
+    rows: np.ndarray, indices: np.ndarray, codes: np.ndarray, k: int, num_examples: int
+) -> np.ndarray:
     """Sum of k-NN Shapley values of every example over the validation rows ``rows``.
 
     >>> knn_shapley(np.array([0, 1, 2]), np.array([[2, 1], [0, 2], [0, 1]]), np.array([0, 0, 1]), 1, 3)
@@ -50,7 +54,7 @@ class DataValuationCheck(Check):
 
     name = "data_valuation"
     needs = (("labels",), ("neighbors",))
-    params = {"k": 10}
+    params: ClassVar[dict[str, Any]] = {"k": 10}
     default = False
 
     def run(self, inputs: AuditInputs, *, k: int) -> CheckResult:

@@ -9,7 +9,7 @@ applies the same confident learning. Rows without neighbours are left out.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -37,7 +37,9 @@ def knn_pred_probs(graph: KnnGraph, codes: np.ndarray, num_classes: int) -> np.n
            [0.5 , 0.5 ]])
     """
     counts = np.zeros((len(graph.rows), num_classes))
-    np.add.at(counts, (np.repeat(np.arange(len(graph.rows)), graph.k), codes[graph.indices].ravel()), 1.0)
+    np.add.at(
+        counts, (np.repeat(np.arange(len(graph.rows)), graph.k), codes[graph.indices].ravel()), 1.0
+    )
     return (counts + 1.0 / num_classes) / (graph.k + 1.0)
 
 
@@ -53,9 +55,15 @@ class LabelCheck(Check):
 
     name = "label"
     needs = (("labels",), ("pred_probs", "neighbors"))
-    params = {"filter_by": "prune_by_noise_rate", "frac_noise": 1.0, "method": "self_confidence"}
+    params: ClassVar[dict[str, Any]] = {
+        "filter_by": "prune_by_noise_rate",
+        "frac_noise": 1.0,
+        "method": "self_confidence",
+    }
 
-    def run(self, inputs: AuditInputs, *, filter_by: str, frac_noise: float, method: str) -> CheckResult:
+    def run(
+        self, inputs: AuditInputs, *, filter_by: str, frac_noise: float, method: str
+    ) -> CheckResult:
         labels = inputs.labels
         n, k = inputs.num_examples, labels.num_classes
         notes: list[str] = []
@@ -68,13 +76,19 @@ class LabelCheck(Check):
             rows = graph.rows
             pred_probs = knn_pred_probs(graph, labels.codes, k)
             source = "neighbors"
-            notes = graph.notes(f"probabilities from the labels of each example's {graph.k} nearest neighbours.")
+            notes = graph.notes(
+                f"probabilities from the labels of each example's {graph.k} nearest neighbours."
+            )
         codes = labels.codes[rows]
         is_issue = np.zeros(n, dtype=bool)
         score = np.full(n, np.nan)
         predicted = np.full(n, -1, dtype=np.int64)
-        is_issue[rows] = find_label_issues(codes, pred_probs, filter_by=filter_by, frac_noise=frac_noise, n_jobs=inputs.n_jobs)
-        score[rows] = get_label_quality_scores(codes, pred_probs, method=method, n_jobs=inputs.n_jobs)
+        is_issue[rows] = find_label_issues(
+            codes, pred_probs, filter_by=filter_by, frac_noise=frac_noise, n_jobs=inputs.n_jobs
+        )
+        score[rows] = get_label_quality_scores(
+            codes, pred_probs, method=method, n_jobs=inputs.n_jobs
+        )
         predicted[rows] = _argmax_rows(pred_probs)
         classes = labels.classes
         given_names = classes[labels.codes]
@@ -91,5 +105,7 @@ class LabelCheck(Check):
 def _argmax_rows(pred_probs: Any, block: int = 65536) -> np.ndarray:
     out = np.empty(pred_probs.shape[0], dtype=np.int64)
     for start in range(0, len(out), block):
-        out[start : start + block] = np.argmax(np.asarray(pred_probs[start : start + block]), axis=1)
+        out[start : start + block] = np.argmax(
+            np.asarray(pred_probs[start : start + block]), axis=1
+        )
     return out

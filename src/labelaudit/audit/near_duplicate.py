@@ -12,6 +12,8 @@ an example is flagged exactly when its score is at most ``threshold``.
 
 from __future__ import annotations
 
+from typing import Any, ClassVar
+
 import numpy as np
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
@@ -55,7 +57,7 @@ class NearDuplicateCheck(Check):
 
     name = "near_duplicate"
     needs = (("neighbors",),)
-    params = {"threshold": 0.05}
+    params: ClassVar[dict[str, Any]] = {"threshold": 0.05}
 
     def run(self, inputs: AuditInputs, *, threshold: float) -> CheckResult:
         threshold = _check_threshold(threshold)
@@ -105,7 +107,7 @@ class NearDuplicateCheck(Check):
                 "radius": radius,
                 "typical_distance": typical,
                 "num_sets": num_sets,
-                "num_conflicting_sets": int(len(np.unique(set_id[conflict]))),
+                "num_conflicting_sets": len(np.unique(set_id[conflict])),
                 "num_exact_conflicting_sets": int(exact_conflicts),
             },
             notes=notes,

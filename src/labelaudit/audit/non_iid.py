@@ -18,8 +18,9 @@ is below ``row_threshold``.
 
 from __future__ import annotations
 
-import numpy as np
+from typing import Any, ClassVar
 
+import numpy as np
 from scipy.special import gammaincc
 
 from labelaudit.audit._base import Check, CheckResult, register_check
@@ -60,7 +61,13 @@ class NonIIDCheck(Check):
 
     name = "non_iid"
     needs = (("neighbors",),)
-    params = {"num_permutations": 100, "max_test_rows": 10_000, "alpha": 0.05, "row_threshold": 0.0001, "seed": 0}
+    params: ClassVar[dict[str, Any]] = {
+        "num_permutations": 100,
+        "max_test_rows": 10_000,
+        "alpha": 0.05,
+        "row_threshold": 0.0001,
+        "seed": 0,
+    }
 
     def run(
         self,
@@ -72,7 +79,10 @@ class NonIIDCheck(Check):
         row_threshold: float,
         seed: int,
     ) -> CheckResult:
-        for name, value in (("num_permutations", num_permutations), ("max_test_rows", max_test_rows)):
+        for name, value in (
+            ("num_permutations", num_permutations),
+            ("max_test_rows", max_test_rows),
+        ):
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
                 raise ValueError(f"{name}={value!r} is not valid; use a positive integer.")
         graph = inputs.graph
@@ -84,10 +94,15 @@ class NonIIDCheck(Check):
             tested = np.sort(rng.choice(len(tested), size=max_test_rows, replace=False))
         rows, indices = graph.rows[tested], graph.indices[tested]
         null_means = np.array(
-            [position_statistic(rows, indices, rng.permutation(n)).mean() for _ in range(num_permutations)]
+            [
+                position_statistic(rows, indices, rng.permutation(n)).mean()
+                for _ in range(num_permutations)
+            ]
         )
         test_statistic = float(observed[tested].mean())
-        p_value = float((1 + np.count_nonzero(null_means <= test_statistic)) / (1 + num_permutations))
+        p_value = float(
+            (1 + np.count_nonzero(null_means <= test_statistic)) / (1 + num_permutations)
+        )
         row_p = row_p_values(graph.rows, graph.indices, n)
         score = np.full(n, np.nan)
         score[graph.rows] = row_p
@@ -96,7 +111,9 @@ class NonIIDCheck(Check):
         is_issue = np.zeros(n, dtype=bool)
         if p_value < alpha:
             is_issue[graph.rows] = row_p < row_threshold
-        notes = graph.notes(f"permutation test p-value {p_value:.3g} ({num_permutations} permutations).")
+        notes = graph.notes(
+            f"permutation test p-value {p_value:.3g} ({num_permutations} permutations)."
+        )
         return CheckResult(
             is_issue=is_issue,
             score=score,

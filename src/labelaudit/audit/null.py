@@ -7,6 +7,8 @@ NaN or None. An example is flagged when the share of its values that are missing
 
 from __future__ import annotations
 
+from typing import Any, ClassVar
+
 import numpy as np
 
 from labelaudit.audit._base import Check, CheckResult, register_check
@@ -24,7 +26,7 @@ class NullCheck(Check):
 
     name = "null"
     needs = (("columns",),)
-    params = {"threshold": 1.0}
+    params: ClassVar[dict[str, Any]] = {"threshold": 1.0}
 
     def run(self, inputs: AuditInputs, *, threshold: float) -> CheckResult:
         threshold = _check_threshold(threshold)

@@ -15,7 +15,7 @@ an outlier when ``z > threshold``.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -44,7 +44,9 @@ def robust_center_spread(values: np.ndarray) -> tuple[float, float]:
     return center, spread if spread > 0 else max(float(np.std(v)), 1e-12)
 
 
-def strangeness_scores(values: np.ndarray, center: float, spread: float, threshold: float) -> np.ndarray:
+def strangeness_scores(
+    values: np.ndarray, center: float, spread: float, threshold: float
+) -> np.ndarray:
     """Scores in [0, 1] from strangeness (see the module documentation); NaN stays NaN."""
     z = (values - center) / spread
     return np.exp2(-np.maximum(z, 0.0) / threshold)
@@ -55,7 +57,9 @@ def distance_strangeness(distances: np.ndarray) -> np.ndarray:
     return np.log(np.maximum(distances.mean(axis=1), np.finfo(np.float64).tiny))
 
 
-def probability_strangeness(pred_probs: Any, thresholds: np.ndarray | None, method: str) -> np.ndarray:
+def probability_strangeness(
+    pred_probs: Any, thresholds: np.ndarray | None, method: str
+) -> np.ndarray:
     """Normalised entropy or least confidence of (threshold-adjusted) ``pred_probs`` rows."""
     p = np.asarray(pred_probs, dtype=np.float64)
     if thresholds is not None:
@@ -68,8 +72,14 @@ def probability_strangeness(pred_probs: Any, thresholds: np.ndarray | None, meth
 
 
 def _check_threshold(threshold: Any) -> float:
-    if isinstance(threshold, bool) or not isinstance(threshold, (int, float, np.number)) or not threshold > 0:
-        raise ValueError(f"threshold={threshold!r} is not valid; use a positive number of robust standard deviations.")
+    if (
+        isinstance(threshold, bool)
+        or not isinstance(threshold, (int, float, np.number))
+        or not threshold > 0
+    ):
+        raise ValueError(
+            f"threshold={threshold!r} is not valid; use a positive number of robust standard deviations."
+        )
     return float(threshold)
 
 
@@ -147,7 +157,9 @@ class OutOfDistribution:
             f"adjust_pred_probs={self.adjust_pred_probs}, metric={self.metric!r})"
         )
 
-    def fit(self, *, features: Any = None, pred_probs: Any = None, labels: Any = None) -> OutOfDistribution:
+    def fit(
+        self, *, features: Any = None, pred_probs: Any = None, labels: Any = None
+    ) -> OutOfDistribution:
         """Learn the reference distribution from ``features`` or from ``pred_probs`` (+ ``labels``)."""
         from sklearn.neighbors import NearestNeighbors
 
@@ -161,10 +173,17 @@ class OutOfDistribution:
             arr, _ = as_features(features, len(features), None)
             complete = ~np.isnan(arr).any(axis=1)
             if complete.sum() <= k:
-                raise ValueError(f"features has {int(complete.sum())} complete rows; fit needs more than k={k}.")
+                raise ValueError(
+                    f"features has {int(complete.sum())} complete rows; fit needs more than k={k}."
+                )
             if not complete.all():
-                logger.warning("OutOfDistribution.fit left out %d rows with missing features", int((~complete).sum()))
-            self.search_ = NearestNeighbors(n_neighbors=k, metric=self.metric, n_jobs=self.n_jobs).fit(arr[complete])
+                logger.warning(
+                    "OutOfDistribution.fit left out %d rows with missing features",
+                    int((~complete).sum()),
+                )
+            self.search_ = NearestNeighbors(
+                n_neighbors=k, metric=self.metric, n_jobs=self.n_jobs
+            ).fit(arr[complete])
             distances, _ = self.search_.kneighbors()
             reference = np.full(len(arr), np.nan)
             reference[complete] = distance_strangeness(distances)
@@ -172,7 +191,9 @@ class OutOfDistribution:
             probs = as_pred_probs(pred_probs)
             if self.adjust_pred_probs:
                 if labels is None:
-                    raise ValueError("adjust_pred_probs=True needs labels= in fit (or set adjust_pred_probs=False).")
+                    raise ValueError(
+                        "adjust_pred_probs=True needs labels= in fit (or set adjust_pred_probs=False)."
+                    )
                 self.thresholds_ = _adjustment(Passes(labels, probs, n_jobs=self.n_jobs))
             else:
                 Passes(np.zeros(len(probs), dtype=np.int64), probs).stats  # noqa: B018 (checks every value)
@@ -188,7 +209,9 @@ class OutOfDistribution:
             raise ValueError("this OutOfDistribution is not fitted yet; call fit(...) first.")
         if self.search_ is not None:
             if features is None or pred_probs is not None:
-                raise ValueError("this OutOfDistribution was fitted on features; score it with features=.")
+                raise ValueError(
+                    "this OutOfDistribution was fitted on features; score it with features=."
+                )
             n_fit_features = self.search_.n_features_in_
             arr, _ = as_features(features, len(features), None)
             if arr.shape[1] != n_fit_features:
@@ -200,7 +223,9 @@ class OutOfDistribution:
                 values[complete] = distance_strangeness(distances)
         else:
             if pred_probs is None or features is not None:
-                raise ValueError("this OutOfDistribution was fitted on pred_probs; score it with pred_probs=.")
+                raise ValueError(
+                    "this OutOfDistribution was fitted on pred_probs; score it with pred_probs=."
+                )
             probs = as_pred_probs(pred_probs)
             Passes(np.zeros(len(probs), dtype=np.int64), probs).stats  # noqa: B018 (checks every value)
             values = probability_strangeness(probs, self.thresholds_, self.method)
@@ -221,9 +246,15 @@ class OutlierCheck(Check):
 
     name = "outlier"
     needs = (("neighbors", "pred_probs"),)
-    params = {"threshold": 4.0, "method": "entropy", "adjust_pred_probs": True}
+    params: ClassVar[dict[str, Any]] = {
+        "threshold": 4.0,
+        "method": "entropy",
+        "adjust_pred_probs": True,
+    }
 
-    def run(self, inputs: AuditInputs, *, threshold: float, method: str, adjust_pred_probs: bool) -> CheckResult:
+    def run(
+        self, inputs: AuditInputs, *, threshold: float, method: str, adjust_pred_probs: bool
+    ) -> CheckResult:
         threshold = _check_threshold(threshold)
         check_choice("method", method, OOD_METHODS)
         n = inputs.num_examples

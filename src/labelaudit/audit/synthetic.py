@@ -10,6 +10,7 @@ knows the true classes.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 
@@ -35,12 +36,22 @@ class Planted:
     def planted(self) -> np.ndarray:
         """Mask of every row with a planted issue (the rest are clean)."""
         mask = np.zeros(len(self.labels), dtype=bool)
-        for rows in (self.outliers, self.duplicates, self.blank, self.block, self.shuffled_cluster, self.rare, self.flipped):
+        for rows in (
+            self.outliers,
+            self.duplicates,
+            self.blank,
+            self.block,
+            self.shuffled_cluster,
+            self.rare,
+            self.flipped,
+        ):
             mask[rows] = True
         return mask
 
 
-def make_planted(n: int = 3000, d: int = 8, k: int = 5, *, seed: int = 0, dtype: type = np.float64) -> Planted:
+def make_planted(
+    n: int = 3000, d: int = 8, k: int = 5, *, seed: int = 0, dtype: type = np.float64
+) -> Planted:
     """``n`` rows, ``d`` features, ``k`` classes, with issues planted in fixed shares of ``n``.
 
     Shares: outliers n/150, copied pairs n/100, blank rows n/150, sorted block n/20, shuffled
@@ -55,18 +66,37 @@ def make_planted(n: int = 3000, d: int = 8, k: int = 5, *, seed: int = 0, dtype:
     """
     rng = np.random.default_rng(seed)
     scale = np.sqrt(d / 8)
-    counts = {"outliers": n // 150, "pairs": n // 100, "blank": n // 150, "block": n // 20,
-              "cluster": n // 30, "rare": max(n // 200, 2), "flipped": int(0.03 * n)}
+    counts = {
+        "outliers": n // 150,
+        "pairs": n // 100,
+        "blank": n // 150,
+        "block": n // 20,
+        "cluster": n // 30,
+        "rare": max(n // 200, 2),
+        "flipped": int(0.03 * n),
+    }
     centers = rng.normal(0, 1, (k + 1, d))
-    centers *= 12 * scale / np.linalg.norm(centers, axis=1, keepdims=True)  # the extra centre hosts the cluster
+    centers *= (
+        12 * scale / np.linalg.norm(centers, axis=1, keepdims=True)
+    )  # the extra centre hosts the cluster
     true = rng.choice(k - 1, size=n)
     start = n // 3
     block = np.arange(start, start + counts["block"])
     others = rng.permutation(np.setdiff1d(np.arange(n), block))
-    taken = np.cumsum([0, counts["rare"], counts["outliers"], counts["pairs"], counts["pairs"],
-                       counts["blank"], counts["cluster"], counts["flipped"]])
+    taken = np.cumsum(
+        [
+            0,
+            counts["rare"],
+            counts["outliers"],
+            counts["pairs"],
+            counts["pairs"],
+            counts["blank"],
+            counts["cluster"],
+            counts["flipped"],
+        ]
+    )
     rare, outliers, originals, copies, blank, cluster, flipped = (
-        np.sort(others[a:b]) for a, b in zip(taken[:-1], taken[1:])
+        np.sort(others[a:b]) for a, b in pairwise(taken)
     )
     true[rare] = k - 1
     features = centers[true] + rng.normal(0, 1, (n, d))
@@ -107,7 +137,9 @@ def make_planted(n: int = 3000, d: int = 8, k: int = 5, *, seed: int = 0, dtype:
     )
 
 
-def recall_and_false_rate(flagged: np.ndarray, planted: np.ndarray, clean: np.ndarray) -> tuple[float, float]:
+def recall_and_false_rate(
+    flagged: np.ndarray, planted: np.ndarray, clean: np.ndarray
+) -> tuple[float, float]:
     """Share of the ``planted`` rows flagged, and share of the ``clean`` rows (a mask) flagged.
 
     >>> recall_and_false_rate(np.array([True, False, True, False]), np.array([0, 1]), np.array([False, False, True, True]))

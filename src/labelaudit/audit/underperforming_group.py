@@ -11,6 +11,8 @@ a member's score is its group's ratio capped at 1 (1 outside any group).
 
 from __future__ import annotations
 
+from typing import Any, ClassVar
+
 import numpy as np
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
@@ -33,7 +35,9 @@ def mutual_groups(graph: KnnGraph, min_group_size: int) -> np.ndarray:
     n = graph.num_examples
     source = np.repeat(graph.rows, graph.k)
     target = graph.indices.ravel()
-    edges = sparse.coo_matrix((np.ones(len(source), dtype=np.int8), (source, target)), shape=(n, n)).tocsr()
+    edges = sparse.coo_matrix(
+        (np.ones(len(source), dtype=np.int8), (source, target)), shape=(n, n)
+    ).tocsr()
     edges.sum_duplicates()
     mutual = edges.multiply(edges.T)
     _, component = connected_components(mutual, directed=False)
@@ -66,17 +70,27 @@ class UnderperformingGroupCheck(Check):
 
     name = "underperforming_group"
     needs = (("labels",), ("pred_probs",), ("neighbors",))
-    params = {"threshold": 0.5, "min_group_size": None}
+    params: ClassVar[dict[str, Any]] = {"threshold": 0.5, "min_group_size": None}
 
-    def run(self, inputs: AuditInputs, *, threshold: float, min_group_size: int | None) -> CheckResult:
+    def run(
+        self, inputs: AuditInputs, *, threshold: float, min_group_size: int | None
+    ) -> CheckResult:
         threshold = _check_threshold(threshold)
         n = inputs.num_examples
         if min_group_size is None:
             min_group_size = max(20, n // 1000)
-        if isinstance(min_group_size, bool) or not isinstance(min_group_size, (int, np.integer)) or min_group_size < 2:
-            raise ValueError(f"min_group_size={min_group_size!r} is not valid; use an integer >= 2 or None.")
+        if (
+            isinstance(min_group_size, bool)
+            or not isinstance(min_group_size, (int, np.integer))
+            or min_group_size < 2
+        ):
+            raise ValueError(
+                f"min_group_size={min_group_size!r} is not valid; use an integer >= 2 or None."
+            )
         graph = inputs.graph
-        quality = get_label_quality_scores(inputs.labels.codes, inputs.pred_probs, n_jobs=inputs.n_jobs).astype(np.float64)
+        quality = get_label_quality_scores(
+            inputs.labels.codes, inputs.pred_probs, n_jobs=inputs.n_jobs
+        ).astype(np.float64)
         overall = float(quality.mean())
         group = mutual_groups(graph, int(min_group_size))
         in_group = group >= 0
@@ -91,12 +105,21 @@ class UnderperformingGroupCheck(Check):
         score[~graph.covered()] = np.nan
         is_issue = np.nan_to_num(score, nan=1.0) < threshold
         bad = np.unique(group[is_issue])
-        notes = graph.notes(f"{len(ids)} groups of at least {min_group_size}; {len(bad)} underperforming.")
+        notes = graph.notes(
+            f"{len(ids)} groups of at least {min_group_size}; {len(bad)} underperforming."
+        )
         return CheckResult(
             is_issue=is_issue,
             score=score,
-            columns={"underperforming_group": group, "underperforming_group_quality": group_quality},
+            columns={
+                "underperforming_group": group,
+                "underperforming_group_quality": group_quality,
+            },
             summary_score=float(np.nanmin(score)) if np.isfinite(score).any() else 1.0,
-            info={"num_groups": int(len(ids)), "underperforming_groups": bad.tolist(), "overall_quality": overall},
+            info={
+                "num_groups": len(ids),
+                "underperforming_groups": bad.tolist(),
+                "overall_quality": overall,
+            },
             notes=notes,
         )
