@@ -12,7 +12,7 @@ import pytest
 from scipy import sparse
 
 from labelaudit import Audit, OutOfDistribution
-from labelaudit.audit import Check, CheckResult, register_check, unregister_check
+from labelaudit.audit import Check, CheckResult, available_checks, register_check, unregister_check
 
 
 @pytest.fixture(scope="module")
@@ -35,16 +35,7 @@ def audit(small):
     return Audit(data=frame, label="animal", classes=["cat", "dog", "eel"]).run(
         pred_probs=probs,
         features=X,
-        issue_types=[
-            "label",
-            "outlier",
-            "near_duplicate",
-            "non_iid",
-            "class_imbalance",
-            "null",
-            "underperforming_group",
-            "data_valuation",
-        ],
+        issue_types=available_checks(),  # every built-in check, data_valuation included
         verbose=False,
     )
 
