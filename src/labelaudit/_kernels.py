@@ -153,7 +153,7 @@ def _round_to(dtype: np.dtype, values: Any, up: bool) -> np.ndarray:
     return out
 
 
-def _largest_other(block: np.ndarray) -> float:
+def _pair_sum_bound(block: np.ndarray) -> float:
     """A bound on ``p[j] + p[i]`` for any two classes of any row of a checked block.
 
     A row sums to at most ``_SUM_BOUND``, so ``p[j] <= _SUM_BOUND - p[i] - (the other values)``,
@@ -313,7 +313,7 @@ class CountsPass:
         block = as_work(values)
         m, k = block.shape
         sc = take_labelled(block, labels)
-        upper = _largest_other(block)
+        upper = _pair_sum_bound(block)
         thresholds = _round_to(block.dtype, self.thresholds, up=True)
         sure = (sc >= thresholds[labels]) & (sc > _round_to(block.dtype, upper - self.lowest, up=True))
         unsure = np.flatnonzero(~sure)
@@ -582,7 +582,7 @@ class MarginPass:
         block = as_work(values)
         k = block.shape[1]
         sc = take_labelled(block, labels)
-        cut = (_largest_other(block) - self._lowest + _MARGIN_SLACK) / 2
+        cut = (_pair_sum_bound(block) - self._lowest + _MARGIN_SLACK) / 2
         rows = np.flatnonzero(sc <= _round_to(block.dtype, cut, up=True)[labels])
         row_labels = labels[rows]
         if self.dense:
