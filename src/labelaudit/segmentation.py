@@ -132,13 +132,17 @@ class _Images:
         return f"in image {image}, where row r is pixel (y, x) = (r // {width}, r % {width}){where}"
 
     def probs(self, image: int, start: int = 0, stop: int | None = None) -> np.ndarray:
-        """Pixel rows ``start:stop`` of one image, shape (pixels, K), C-contiguous."""
+        """Pixel rows ``start:stop`` of one image, shape (pixels, K): a transposed view, no copy.
+
+        The kernels read the view as it is; for one image that is about twice as fast as making
+        the rows contiguous first.
+        """
         img = np.asarray(self.pred_probs[image]).reshape(self.num_classes, -1)
         if self.factor > 1:
             h, w, d = *self.shape, self.factor
             img = img.reshape(self.num_classes, h, d, w, d).mean(axis=(2, 4), dtype=img.dtype)
             img = img.reshape(self.num_classes, -1)
-        return np.ascontiguousarray(img[:, start:stop].T)
+        return img[:, start:stop].T
 
     def codes(self, image: int) -> np.ndarray:
         """Class ids of one image's pixels, flattened; the most frequent id of each block."""
