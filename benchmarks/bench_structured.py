@@ -16,6 +16,11 @@ Setup and run (the reference library lives only in this venv)::
     benchmarks/.venv-structured/bin/pip install -e . cleanlab
     benchmarks/.venv-structured/bin/python benchmarks/bench_structured.py \
         --images 1000 --size 256 --classes 20
+
+The reference library's segmentation ``find_label_issues`` took about 2.8 s per 256 x 256 image
+with 20 classes on a shared 2-core machine, so the 1000-image case costs it most of an hour;
+``--libraries labelaudit`` runs the full case for labelaudit alone, and a smaller ``--images``
+compares both in one run. ``--folder`` keeps the generated segmentation data for the next run.
 """
 
 from __future__ import annotations
