@@ -229,8 +229,8 @@ def encode_labels(labels: Any, num_classes: int, *, classes: Any = None) -> Enco
                 f"{num_classes - 1}). Every label must have a column in pred_probs; if labels are "
                 "class values rather than column indices, pass classes= in column order."
             )
-        if arr.dtype.kind == "u":  # unsigned indices would not mix with signed arithmetic
-            arr = arr.astype(np.int64)
+        if arr.dtype.kind == "u":  # signed, and no wider than needed (uint8 pixel masks: int16)
+            arr = arr.astype(np.int64 if arr.itemsize == 8 else np.promote_types(arr.dtype, np.int8))
         return EncodedLabels(codes=arr, classes=np.arange(num_classes), names_given=False)
     unique = np.unique(arr.astype(str) if arr.dtype.kind in "US" else _sortable(arr))
     if len(unique) != num_classes:
