@@ -44,15 +44,24 @@ _EXPORTS = {
     "set_config": "labelaudit._config",
 }
 
+# Submodules reachable as attributes (``labelaudit.multilabel``) without importing them up front.
+_SUBMODULES = {
+    "datasets", "multilabel", "multiannotator", "regression", "token", "segmentation",
+    "detection", "streaming", "audit", "models", "report", "review", "dask",
+}
+
 __all__ = [*_EXPORTS, "__version__"]  # noqa: PLE0605
 
 
 def __getattr__(name: str) -> Any:
     if name in _EXPORTS:
         value = getattr(importlib.import_module(_EXPORTS[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'labelaudit' has no attribute {name!r}")
+    elif name in _SUBMODULES:
+        value = importlib.import_module(f"labelaudit.{name}")
+    else:
+        raise AttributeError(f"module 'labelaudit' has no attribute {name!r}")
+    globals()[name] = value
+    return value
 
 
 def __dir__() -> list[str]:
