@@ -273,6 +273,14 @@ def _write(out: Path, issues: Any, issues_format: str, documents: dict[str, Any]
     return written
 
 
+def _write_report(out: Path, **dataset: Any) -> list[Path]:
+    """``dataset.json`` (what export and the report need to show and fix rows) and ``report.html``."""
+    from labelaudit.report import report_folder, write_dataset
+
+    manifest = write_dataset(out, **dataset)
+    return [*([out / "examples.csv"] if "table" in dataset else []), manifest, report_folder(out)]
+
+
 # -- audit -------------------------------------------------------------------------------------
 
 
@@ -379,6 +387,13 @@ def run_audit(args: argparse.Namespace) -> int:
           f"row = 0-based row of the input); top {shown}:")
     print(_show(issues, shown) if shown else "  (none)")
     written = _write(Path(args.out), issues, args.format, {"health.json": summary.to_dict()})
+    if args.data is not None:
+        dataset = {"source": Path(args.data), "label_column": args.label}
+    else:
+        import pandas as pd
+
+        dataset = {"table": pd.DataFrame({"label": data.classes[data.codes]}), "label_column": "label"}
+    written += _write_report(Path(args.out), classes=list(data.classes), **dataset)
     print("\nWrote " + ", ".join(map(str, written)))
     return 0
 
@@ -465,7 +480,36 @@ def run_demo(args: argparse.Namespace) -> int:
         "seconds": round(seconds, 2),
     }
     written = _write(out, issues, "csv", {"health.json": summary.to_dict(), "demo.json": report})
+    import pandas as pd
+
+    pixels = [f"pixel_{i}" for i in range(data.X_train.shape[1])]
+    table = pd.DataFrame(data.X_train.astype(np.int64), columns=pixels)
+    table.insert(0, "label", data.labels)
+    image = {"columns": pixels, "shape": [8, 8], "max_value": 16}
+    written += _write_report(out, classes=list(range(10)), label_column="label", table=table, image=image)
     print(f"\nWrote {', '.join(map(str, written))} in {seconds:.1f} s")
+    return 0
+
+
+# -- report, review, export --------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _folder_errors(argument: str) -> Iterator[None]:
+    """A missing or unreadable output folder is bad input to ``argument``."""
+    try:
+        yield
+    except (FileNotFoundError, ValueError, ImportError) as err:
+        raise InputError(f"{argument}: {_one_line(err)}") from None
+
+
+def run_report(args: argparse.Namespace) -> int:
+    """``labelaudit report DIR``: write the self-contained HTML report of an output folder."""
+    from labelaudit.report import report_folder
+
+    with _folder_errors("DIR"):
+        path = report_folder(args.dir, args.output)
+    print(f"Wrote {path}")
     return 0
 
 
@@ -483,7 +527,8 @@ inputs:
   per class, its header giving the class names that text labels refer to.
 
 output (in --out): issues.csv|json|parquet (row, given_label, suggested_label, label_quality),
-health.json. Exit status 2 on bad input, with nothing written."""
+health.json, dataset.json (where the data is, for review and export; examples.csv holds a copy
+of --labels) and report.html. Exit status 2 on bad input, with nothing written."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -498,7 +543,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"labelaudit {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="{demo,audit}", required=True)
+    commands = parser.add_subparsers(dest="command", metavar="{demo,audit,report}", required=True)
 
     demo = commands.add_parser(
         "demo",
@@ -506,7 +551,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Cross-validate a model on scikit-learn's digits with 13.5%% of the training "
         "labels flipped (1<->7, 3<->8, 4<->9, 5<->6), show the health summary and the flagged "
         "examples, measure precision and recall against the known flips, and compare test "
-        "accuracy with and without the issues. Writes issues.csv, health.json and demo.json.",
+        "accuracy with and without the issues. Writes issues.csv, health.json, demo.json, "
+        "examples.csv (the images), dataset.json and report.html.",
         epilog="example:\n  labelaudit demo --out demo-out",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -535,6 +581,19 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument("--out", default="labelaudit-out", metavar="DIR", help="output directory (default: %(default)s)")
     audit.add_argument("--format", choices=FORMATS, default="csv", help="format of the issues file (default: %(default)s)")
     audit.set_defaults(run=run_audit)
+
+    report = commands.add_parser(
+        "report",
+        help="write a self-contained HTML report of an output folder",
+        description="Write one HTML file that works offline (no network requests): health score, "
+        "label quality per class, noise matrix, overlapping classes and a sortable, filterable "
+        "table of every issue with its example.",
+        epilog="example:\n  labelaudit report demo-out -o demo-report.html",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    report.add_argument("dir", metavar="DIR", help="folder written by demo --out, audit --out or Audit.save")
+    report.add_argument("-o", "--output", metavar="FILE", help="the HTML file (default: DIR/report.html)")
+    report.set_defaults(run=run_report)
     return parser
 
 

@@ -19,6 +19,7 @@ import html
 import math
 import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -324,6 +325,15 @@ class HealthSummary:
             f"<h5>Most overlapping pairs of classes</h5>{table(self.overlapping_classes)}"
             f"<p style='color:#666'>{html.escape(repr(self))}</p></div>"
         )
+
+    def to_html(self, path: str | Path) -> Path:
+        """Write a self-contained HTML report (charts inline, works offline); returns the path.
+
+        See :mod:`labelaudit.report`; ``labelaudit report DIR`` adds the flagged examples.
+        """
+        from labelaudit.report import summary_to_html
+
+        return summary_to_html(self.to_dict(), path)
 
     def to_dict(self) -> dict[str, Any]:
         """Every figure as plain Python types (lists, dicts, floats, ints, strings, None)."""

@@ -405,6 +405,15 @@ class Audit:
 
         return save_audit(self, Path(path), format)
 
+    def to_html(self, path: str | Path) -> Path:
+        """Write a self-contained HTML report of every check that found issues; returns the path.
+
+        See :mod:`labelaudit.report` (``labelaudit report DIR`` reads a saved audit too).
+        """
+        from labelaudit.report import audit_to_html
+
+        return audit_to_html(self, path)
+
     @classmethod
     def load(cls, path: str | Path) -> Audit:
         """Read results written by :meth:`save` (the data and inputs are not stored)."""
