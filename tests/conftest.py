@@ -43,3 +43,20 @@ def browser():
         chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
+
+
+@pytest.fixture(scope="session")
+def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The --out folder of one ``labelaudit demo`` run (issues, health, images, report.html)."""
+    import os
+    import subprocess
+    import sys
+
+    out = tmp_path_factory.mktemp("demo") / "out"
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+    result = subprocess.run(
+        [sys.executable, "-m", "labelaudit", "demo", "--out", str(out)],
+        capture_output=True, text=True, env=env, check=False, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    return out

@@ -513,6 +513,30 @@ def run_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_review(args: argparse.Namespace) -> int:
+    """``labelaudit review DIR``: serve the review app until interrupted."""
+    from labelaudit.review import create_app
+    from labelaudit.review.app import import_server
+
+    with _folder_errors("DIR"):
+        app = create_app(args.dir)
+    _, uvicorn = import_server()
+    print(f"Reviewing {args.dir} at http://{args.host}:{args.port}/ (Ctrl+C to stop; every decision is "
+          f"saved in {Path(args.dir) / 'decisions.sqlite'} as it is made)", flush=True)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    return 0
+
+
+def run_export(args: argparse.Namespace) -> int:
+    """``labelaudit export DIR --out FILE``: the dataset with the review's decisions applied."""
+    from labelaudit.review import export_cleaned
+
+    with _folder_errors("DIR"):
+        cleaned, changes = export_cleaned(args.dir, args.out)
+    print(f"Wrote {cleaned} and the change log {changes}")
+    return 0
+
+
 # -- parser ------------------------------------------------------------------------------------
 
 _AUDIT_EXAMPLES = """examples:
@@ -543,7 +567,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"labelaudit {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="{demo,audit,report}", required=True)
+    commands = parser.add_subparsers(dest="command", metavar="{demo,audit,report,review,export}", required=True)
 
     demo = commands.add_parser(
         "demo",
@@ -594,6 +618,33 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("dir", metavar="DIR", help="folder written by demo --out, audit --out or Audit.save")
     report.add_argument("-o", "--output", metavar="FILE", help="the HTML file (default: DIR/report.html)")
     report.set_defaults(run=run_report)
+
+    review = commands.add_parser(
+        "review",
+        help="review flagged examples in a local web app (keep, relabel, remove)",
+        description="Serve a local page that shows the flagged examples from the lowest label "
+        "quality up, with keyboard shortcuts to keep, relabel or remove each one. Every decision is "
+        "committed to DIR/decisions.sqlite before the page shows it; the data is never modified. "
+        "Needs pip install 'labelaudit[review]'.",
+        epilog="example:\n  labelaudit review demo-out\n  labelaudit export demo-out --out cleaned.csv",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    review.add_argument("dir", metavar="DIR", help="folder written by demo --out, audit --out or Audit.save")
+    review.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s, this machine only)")
+    review.add_argument("--port", type=_int_at_least(0), default=8765, help="port (default: %(default)s)")
+    review.set_defaults(run=run_review)
+
+    export = commands.add_parser(
+        "export",
+        help="write the dataset with the review's relabels applied and removed rows dropped",
+        description="Write the audited table with the review's decisions applied, and a change log "
+        "(row, old_label, new_label, action, decided_at) beside it as NAME.changes.csv|parquet.",
+        epilog="example:\n  labelaudit export demo-out --out cleaned.csv",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    export.add_argument("dir", metavar="DIR", help="folder reviewed with labelaudit review")
+    export.add_argument("--out", required=True, metavar="FILE", help="the cleaned table (.csv or .parquet)")
+    export.set_defaults(run=run_export)
     return parser
 
 

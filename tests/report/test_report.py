@@ -7,7 +7,6 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -34,15 +33,6 @@ def cli(*args: str) -> subprocess.CompletedProcess[str]:
         check=False,
         timeout=120,
     )
-
-
-@pytest.fixture(scope="session")
-def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The demo's --out folder (issues, health, images, report.html)."""
-    out = tmp_path_factory.mktemp("demo") / "out"
-    result = cli("demo", "--out", str(out))
-    assert result.returncode == 0, result.stderr
-    return out
 
 
 def test_demo_writes_a_report_with_every_section_and_an_image_per_issue(demo_dir):
