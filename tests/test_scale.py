@@ -47,13 +47,14 @@ def _results(labels: np.ndarray, pred_probs: object) -> dict[str, list]:
 
 @contextlib.contextmanager
 def sparse_sample() -> Iterator[None]:
-    """Pass 3 bounds its cells from a sparse sample (bounds miss, cells are read again); threads
-    run even on tiny inputs."""
+    """Pass 3 bounds its cells from a sparse sample (bounds miss, cells are read again) and
+    compacts its pairs after every block; threads run even on tiny inputs."""
     with pytest.MonkeyPatch.context() as m:
         m.setattr(kernels, "SAMPLE_VALUES", 64)
         m.setattr(kernels, "MIN_SAMPLE_PER_CLASS", 1)
         m.setattr(kernels, "BOUND_SIGMAS", 0.0)
         m.setattr(kernels, "BOUND_ROWS", 0.0)
+        m.setattr(kernels, "COMPACT_MIN_PAIRS", 0)
         m.setattr(kernels, "PARALLEL_MIN_VALUES", 0)
         yield
 

@@ -50,6 +50,7 @@ DENSE_CELLS = 1 << 16  # fewer K x K cells: count and look them up in dense tabl
 MIN_SAMPLE_PER_CLASS = 64  # fewer sampled rows of a class: its cells are not bounded
 BOUND_SIGMAS = 4.0  # a bound sits this many binomial standard deviations (+ 4 rows) below
 BOUND_ROWS = 4.0
+COMPACT_MIN_PAIRS = 1 << 16  # pass 3 compacts its pairs beyond twice the selection plus this
 _FIXED_POINT_DIGIT = 2.0**31  # self-confidences are summed as two 31-bit integer digits
 _SUM_BOUND = 1.0 + ROW_SUM_TOLERANCE + 1e-9  # no row sums to more (checked in pass 1)
 _MARGIN_SLACK = 1e-6  # more than the rounding of a margin in float32
@@ -533,6 +534,7 @@ class MarginPass:
         self._kept: list[tuple[np.ndarray, ...]] = []
         self._parts: list[tuple[np.ndarray, ...]] = []
         self._reached = np.zeros(len(self.cells), dtype=np.int64)  # margins at or above tau
+        self._pending = 0  # pairs kept since the last compaction
         self._set_bounds(self.tau)
 
     def _estimate_bounds(self, sample: RowSample, class_counts: np.ndarray) -> None:
@@ -617,6 +619,26 @@ class MarginPass:
     def add(self, part: tuple[np.ndarray, tuple[np.ndarray, ...]]) -> None:
         self._reached += part[0]
         self._parts.append(part[1])
+        self._pending += len(part[1][0])
+        if self._pending > 2 * int(self.limit.sum()) + COMPACT_MIN_PAIRS:
+            self._compact()
+
+    def _compact(self) -> None:
+        """Keep each cell's best ``m`` pairs so far; a full cell's worst one raises its bound.
+
+        A later row can only enter a full cell with a larger margin (a tie loses on row index),
+        so the bound stays a valid lower bound and keeps memory to about twice the selection.
+        """
+        cell, key, row, agrees = (np.concatenate([p[f] for p in self._parts]) for f in range(4))
+        chosen = smallest_per_group(cell, key, self.limit)
+        cell, key = cell[chosen], key[chosen]
+        self._parts = [(cell, key, row[chosen], agrees[chosen])]
+        self._pending = len(cell)
+        worst = np.full(len(self.cells), -np.inf)
+        np.maximum.at(worst, cell, key)
+        full = (np.bincount(cell, minlength=len(self.cells)) == self.limit) & (-worst > self._tau)
+        if full.any():
+            self._set_bounds(np.where(full, -worst, self._tau))
 
     def finish(self) -> bool:
         """End a pass; whether every cell's selection is now known (else: feed the rows again)."""
@@ -624,6 +646,7 @@ class MarginPass:
         self._reached[:] = 0
         parts = self._kept + self._parts
         self._parts = []
+        self._pending = 0
         if short.any():
             parts = [tuple(x[~short[p[0]]] for x in p) for p in parts]
         self._kept = parts
