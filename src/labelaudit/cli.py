@@ -2,7 +2,8 @@
 
 * ``labelaudit demo [--out DIR]``: the whole loop on handwritten digits with known label noise.
 * ``labelaudit audit DATA --label COLUMN`` or ``labelaudit audit --labels L --pred-probs P``:
-  label issues and the health summary of your own data.
+  label issues and the health summary of your own data; with ``--scheduler ADDRESS`` (or
+  ``--dask-workers N`` for a local cluster) the passes over ``pred_probs`` run on dask.
 
 Exit status: 0 on success, 2 on bad input (one line on standard error naming the argument,
 and nothing written). Every input is read and checked, and every result computed, before the
@@ -38,6 +39,7 @@ TABLE_SUFFIXES = (".csv", ".parquet", ".pq")
 ARRAY_SUFFIXES = (".npy", *TABLE_SUFFIXES)
 PARQUET_HINT = "pip install 'labelaudit[parquet]'"
 DEMO_TOP = 10
+DASK_CHUNK_VALUES = 1 << 22  # values of pred_probs per dask chunk (--scheduler, --dask-workers)
 
 
 class InputError(Exception):
@@ -217,24 +219,59 @@ def build_model(name: str, numeric: Sequence[Any] = (), categorical: Sequence[An
     return make_pipeline(columns, classifier)
 
 
-def _issues_table(data: Labelled, filter_by: str, rank_by: str) -> Any:
-    """Flagged rows, most likely wrong first: row, given_label, suggested_label, label_quality."""
+def _issues_table(data: Labelled, filter_by: str, rank_by: str, inputs: tuple[Any, Any] | None = None) -> Any:
+    """Flagged rows, most likely wrong first: row, given_label, suggested_label, label_quality.
+
+    ``inputs``: ``(codes, pred_probs)`` to compute from instead of ``data``'s (dask arrays).
+    """
+    import numpy as np
     import pandas as pd
 
     from labelaudit import find_label_issues, get_label_quality_scores
 
-    ranked = find_label_issues(
-        data.codes, data.pred_probs, filter_by=filter_by, return_indices_ranked_by=rank_by
-    )
-    scores = get_label_quality_scores(data.codes, data.pred_probs, method=rank_by)
+    codes, pred_probs = inputs or (data.codes, data.pred_probs)
+    ranked = find_label_issues(codes, pred_probs, filter_by=filter_by, return_indices_ranked_by=rank_by)
+    scores = get_label_quality_scores(codes, pred_probs, method=rank_by)
     return pd.DataFrame(
         {
             "row": ranked,
             "given_label": data.classes[data.codes[ranked]],
             "suggested_label": data.classes[data.pred_probs[ranked].argmax(axis=1)],
-            "label_quality": scores[ranked],
+            "label_quality": np.asarray(scores[ranked]),
         }
     )
+
+
+@contextlib.contextmanager
+def _on_dask(args: argparse.Namespace, data: Labelled) -> Iterator[tuple[Any, Any] | None]:
+    """``(codes, pred_probs)`` as dask arrays held by the workers of ``--scheduler`` or
+    ``--dask-workers`` (a local cluster) while the block runs; None without those options."""
+    if args.scheduler is None and args.dask_workers is None:
+        yield None
+        return
+    try:
+        import dask.array as da
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise InputError(f"{_dask_flag(args)}: needs dask: pip install 'labelaudit[dask]'") from None
+    with contextlib.ExitStack() as stack:
+        with _as_input_error(_dask_flag(args)):
+            if args.scheduler is not None:
+                client = stack.enter_context(Client(args.scheduler))
+            else:
+                cluster = stack.enter_context(
+                    LocalCluster(n_workers=args.dask_workers, threads_per_worker=1, dashboard_address=None)
+                )
+                client = stack.enter_context(Client(cluster))
+        rows = max(1, DASK_CHUNK_VALUES // data.pred_probs.shape[1])
+        inputs = client.persist(
+            [da.from_array(data.codes, chunks=rows), da.from_array(data.pred_probs, chunks=(rows, -1))]
+        )
+        yield tuple(inputs)
+
+
+def _dask_flag(args: argparse.Namespace) -> str:
+    return "--scheduler" if args.scheduler is not None else "--dask-workers"
 
 
 def _cross_validate(
@@ -356,6 +393,8 @@ def _check_audit_arguments(args: argparse.Namespace) -> None:
     if args.data is not None:
         if args.labels or args.pred_probs:
             raise InputError("data: give a data file or --labels with --pred-probs, not both")
+        if args.scheduler is not None or args.dask_workers is not None:
+            raise InputError(f"{_dask_flag(args)}: applies only with --labels and --pred-probs")
         if args.label is None:
             raise InputError("--label: required with a data file; name the column that holds the labels")
         return
@@ -367,6 +406,8 @@ def _check_audit_arguments(args: argparse.Namespace) -> None:
     for flag, value in (("--features", args.features), ("--model", args.model)):
         if value is not None:
             raise InputError(f"{flag}: applies only when a data file is audited, not with --pred-probs")
+    if args.scheduler is not None and args.dask_workers is not None:
+        raise InputError("--dask-workers: give --scheduler ADDRESS or --dask-workers N, not both")
 
 
 def run_audit(args: argparse.Namespace) -> int:
@@ -376,9 +417,10 @@ def run_audit(args: argparse.Namespace) -> int:
 
     from labelaudit import health_summary
 
-    with _as_input_error("--labels/--pred-probs" if args.data is None else args.data):
-        issues = _issues_table(data, args.filter_by, args.rank_by)
-        summary = health_summary(data.codes, data.pred_probs, class_names=data.class_names, verbose=False)
+    with _as_input_error("--labels/--pred-probs" if args.data is None else args.data), _on_dask(args, data) as inputs:
+        issues = _issues_table(data, args.filter_by, args.rank_by, inputs)
+        codes, pred_probs = inputs or (data.codes, data.pred_probs)
+        summary = health_summary(codes, pred_probs, class_names=data.class_names, verbose=False)
     print()
     print(summary.to_text())
     print()
@@ -543,6 +585,7 @@ _AUDIT_EXAMPLES = """examples:
   labelaudit audit data.csv --label species --model hgb --top 20
   labelaudit audit data.parquet --label y --features x1,x2,color --out audit-out --format json
   labelaudit audit --labels labels.npy --pred-probs pred_probs.npy --filter-by both
+  labelaudit audit --labels labels.npy --pred-probs pred_probs.npy --scheduler tcp://host:8786
 
 inputs:
   DATA is a .csv (with a header row) or .parquet table; --label names its label column and
@@ -604,6 +647,8 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument("--top", type=_int_at_least(0), default=20, metavar="N", help="issues to print, 0 = all (default: %(default)s)")
     audit.add_argument("--out", default="labelaudit-out", metavar="DIR", help="output directory (default: %(default)s)")
     audit.add_argument("--format", choices=FORMATS, default="csv", help="format of the issues file (default: %(default)s)")
+    audit.add_argument("--scheduler", metavar="ADDRESS", help="compute on this dask scheduler (with --pred-probs; pip install 'labelaudit[dask]')")
+    audit.add_argument("--dask-workers", type=_int_at_least(1), metavar="N", help="compute on a local dask cluster of N worker processes (with --pred-probs)")
     audit.set_defaults(run=run_audit)
 
     report = commands.add_parser(

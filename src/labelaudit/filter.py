@@ -33,7 +33,7 @@ from labelaudit._validate import (
     check_fraction,
     check_nonnegative_int,
 )
-from labelaudit.noise import Passes, _calibrate, _scaled_off_diagonal, apportion
+from labelaudit.noise import Passes, _calibrate, _scaled_off_diagonal, apportion, is_dask_array
 from labelaudit.rank import check_rank_kwargs, rank_rows, scores_for
 
 FILTER_METHODS = (
@@ -99,6 +99,51 @@ def class_counts(
     )
 
 
+def check_filter_options(
+    filter_by: str,
+    frac_noise: Any,
+    min_examples_per_class: Any,
+    num_to_remove_per_class: Any,
+    confident_joint: Any,
+    return_indices_ranked_by: str | None,
+    rank_by_kwargs: Any,
+) -> tuple[float, int, dict[str, Any]]:
+    """Check the options of :func:`find_label_issues` (before any data is read).
+
+    Returns ``frac_noise``, ``min_examples_per_class`` and the ranking keywords, checked.
+    """
+    check_choice("filter_by", filter_by, FILTER_METHODS)
+    frac_noise = check_fraction("frac_noise", frac_noise)
+    min_examples_per_class = check_nonnegative_int("min_examples_per_class", min_examples_per_class)
+    if return_indices_ranked_by is not None:
+        check_choice("return_indices_ranked_by", return_indices_ranked_by, SCORE_METHODS)
+    rank_kwargs = check_rank_kwargs(rank_by_kwargs)
+    if num_to_remove_per_class is not None and filter_by not in ("prune_by_class", "both"):
+        raise ValueError(
+            f"num_to_remove_per_class is used only with filter_by='prune_by_class' or 'both'; "
+            f"got filter_by={filter_by!r}. Drop it or change filter_by."
+        )
+    if confident_joint is not None and filter_by in ("confident_learning", "predicted_neq_given"):
+        raise ValueError(
+            f"filter_by={filter_by!r} works from pred_probs row by row and does not use "
+            "confident_joint; drop confident_joint or pick a pruning or low_* rule."
+        )
+    return frac_noise, min_examples_per_class, rank_kwargs
+
+
+def check_count_options(
+    num_classes: int, confident_joint: Any, num_to_remove_per_class: Any
+) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """``confident_joint`` and ``num_to_remove_per_class`` checked against ``num_classes``."""
+    cj = None if confident_joint is None else check_confident_joint(confident_joint, num_classes)
+    remove = (
+        None
+        if num_to_remove_per_class is None
+        else check_class_count_vector("num_to_remove_per_class", num_to_remove_per_class, num_classes)
+    )
+    return cj, remove
+
+
 def find_label_issues(
     labels: Any,
     pred_probs: Any,
@@ -122,6 +167,8 @@ def find_label_issues(
     pred_probs : array-like of shape (n, K)
         Out-of-sample predicted probabilities (e.g. from cross-validation). Any array with
         ``shape``, ``dtype`` and row slicing (``np.memmap``, zarr, h5py) is read block by block.
+        With a dask array (``labels`` or ``pred_probs``) the passes run as dask tasks and the
+        mask comes back as a lazy dask array (see :mod:`labelaudit.dask`).
     filter_by : str, default "prune_by_noise_rate"
         The rule; see the module documentation.
     frac_noise : float in [0, 1], default 1.0
@@ -160,23 +207,20 @@ def find_label_issues(
     >>> find_label_issues(labels, pred_probs, return_indices_ranked_by="self_confidence")
     array([2, 5])
     """
-    check_choice("filter_by", filter_by, FILTER_METHODS)
-    frac_noise = check_fraction("frac_noise", frac_noise)
-    min_examples_per_class = check_nonnegative_int("min_examples_per_class", min_examples_per_class)
-    if return_indices_ranked_by is not None:
-        check_choice("return_indices_ranked_by", return_indices_ranked_by, SCORE_METHODS)
-    rank_kwargs = check_rank_kwargs(rank_by_kwargs)
-    if num_to_remove_per_class is not None and filter_by not in ("prune_by_class", "both"):
-        raise ValueError(
-            f"num_to_remove_per_class is used only with filter_by='prune_by_class' or 'both'; "
-            f"got filter_by={filter_by!r}. Drop it or change filter_by."
-        )
-    if confident_joint is not None and filter_by in ("confident_learning", "predicted_neq_given"):
-        raise ValueError(
-            f"filter_by={filter_by!r} works from pred_probs row by row and does not use "
-            "confident_joint; drop confident_joint or pick a pruning or low_* rule."
-        )
+    if is_dask_array(labels, pred_probs):
+        from labelaudit import dask
 
+        return dask.find_label_issues(
+            labels, pred_probs, filter_by=filter_by, frac_noise=frac_noise,
+            num_to_remove_per_class=num_to_remove_per_class,
+            min_examples_per_class=min_examples_per_class, confident_joint=confident_joint,
+            return_indices_ranked_by=return_indices_ranked_by, rank_by_kwargs=rank_by_kwargs,
+            classes=classes,
+        )
+    frac_noise, min_examples_per_class, rank_kwargs = check_filter_options(
+        filter_by, frac_noise, min_examples_per_class, num_to_remove_per_class, confident_joint,
+        return_indices_ranked_by, rank_by_kwargs,
+    )
     passes = Passes(
         labels,
         pred_probs,
@@ -186,13 +230,7 @@ def find_label_issues(
         with_agrees=filter_by in ("predicted_neq_given", "prune_by_class", "both"),
         with_sample=filter_by in ("prune_by_noise_rate", "both"),
     )
-    k = passes.num_classes
-    cj = None if confident_joint is None else check_confident_joint(confident_joint, k)
-    remove = (
-        None
-        if num_to_remove_per_class is None
-        else check_class_count_vector("num_to_remove_per_class", num_to_remove_per_class, k)
-    )
+    cj, remove = check_count_options(passes.num_classes, confident_joint, num_to_remove_per_class)
 
     scores = None
     if filter_by == "predicted_neq_given":

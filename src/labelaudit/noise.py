@@ -11,12 +11,19 @@ Conventions (as in the confident learning paper and the tools people already use
 
 from __future__ import annotations
 
+import sys
 from functools import cached_property
 from typing import Any
 
 import numpy as np
 
-from labelaudit._kernels import ClassStatistics, ConfidentCounts, class_statistics, confident_counts
+from labelaudit._kernels import (
+    ClassStatistics,
+    ConfidentCounts,
+    class_statistics,
+    confident_counts,
+    label_scores,
+)
 from labelaudit._validate import (
     EncodedLabels,
     as_pred_probs,
@@ -30,6 +37,12 @@ from labelaudit._validate import (
 ESTIMATION_METHODS = ("off_diagonal", "off_diagonal_calibrated", "off_diagonal_custom")
 
 
+def is_dask_array(*arrays: Any) -> bool:
+    """Whether any of ``arrays`` is a dask array (without importing dask)."""
+    module = sys.modules.get("dask.array")
+    return module is not None and any(isinstance(a, module.Array) for a in arrays)
+
+
 class Passes:
     """Validated ``labels`` and ``pred_probs`` with the block passes computed at most once.
 
@@ -37,7 +50,17 @@ class Passes:
     value of ``pred_probs``) runs when :attr:`stats` is first read. ``with_agrees`` and
     ``with_sample`` say what the second pass collects besides the confident joint (whether each
     row's label is a top prediction; the row sample that pass 3 bounds its work with).
+
+    When ``labels`` or ``pred_probs`` is a dask array it is a
+    :class:`labelaudit.dask.DaskPasses`: the same passes, run as dask tasks.
     """
+
+    def __new__(cls, labels: Any, pred_probs: Any, **options: Any) -> Passes:  # noqa: PYI034
+        if cls is Passes and is_dask_array(labels, pred_probs):
+            from labelaudit.dask import DaskPasses
+
+            return super().__new__(DaskPasses)
+        return super().__new__(cls)
 
     def __init__(
         self,
@@ -93,6 +116,17 @@ class Passes:
 
     def calibrated_joint(self) -> np.ndarray:
         return _calibrate(self.counts.confident_joint, self.stats.counts)
+
+    def scores(self, method: str, adjust: np.ndarray | None) -> Any:
+        """Label quality scores of every row (values checked here unless pass 1 has run)."""
+        return label_scores(
+            self.labels.codes,
+            self.pred_probs,
+            method,
+            adjust=adjust,
+            n_jobs=self.n_jobs,
+            validate=not self.values_checked,
+        )
 
 
 def apportion(weights: np.ndarray, total: int) -> np.ndarray:

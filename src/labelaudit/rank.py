@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from labelaudit._kernels import SCORE_METHODS, label_scores
+from labelaudit._kernels import SCORE_METHODS
 from labelaudit._validate import check_choice
 from labelaudit.noise import Passes
 
@@ -33,15 +33,7 @@ def _adjustment(passes: Passes) -> np.ndarray:
 
 def scores_for(passes: Passes, method: str, adjust_pred_probs: bool) -> np.ndarray:
     """Scores of every row of already validated inputs (runs pass 1 first when adjusting)."""
-    adjust = _adjustment(passes) if adjust_pred_probs else None
-    return label_scores(
-        passes.labels.codes,
-        passes.pred_probs,
-        method,
-        adjust=adjust,
-        n_jobs=passes.n_jobs,
-        validate=not passes.values_checked,
-    )
+    return passes.scores(method, _adjustment(passes) if adjust_pred_probs else None)
 
 
 def check_rank_kwargs(rank_by_kwargs: Any) -> dict[str, Any]:
