@@ -43,8 +43,10 @@ or parquet with a ``label`` column and ``K`` probability columns ``p0 .. p{K-1}`
     import dask.dataframe as dd
 
     frame = dd.read_parquet("s3://bucket/run/*.parquet")
-    labels = frame["label"].to_dask_array(lengths=True)
-    pred_probs = frame[[f"p{j}" for j in range(K)]].to_dask_array(lengths=True)
+    # one conversion, so both arrays get the same partitions; the casts are exact
+    table = frame[["label", *(f"p{j}" for j in range(K))]].to_dask_array(lengths=True)
+    labels = table[:, 0].astype("int64")
+    pred_probs = table[:, 1:].astype("float32")
     mask = find_label_issues(labels, pred_probs)  # lazy, chunked like the parquet files
 
 Examples
@@ -145,8 +147,16 @@ def _chunk_parts(start: int, codes: np.ndarray, values: np.ndarray, task: Any) -
 
 def _encode_chunk(labels: np.ndarray, num_classes: int, classes: Any) -> np.ndarray:
     if labels.size == 0:
-        return np.empty(0, dtype=np.int64)
-    return encode_labels(labels, num_classes, classes=classes).codes.astype(np.int64, copy=False)
+        return np.empty(0, dtype=_codes_dtype(labels.dtype, num_classes, classes))
+    return encode_labels(labels, num_classes, classes=classes).codes
+
+
+def _codes_dtype(dtype: np.dtype, num_classes: int, classes: Any) -> np.dtype:
+    """The dtype :func:`encode_labels` gives labels of ``dtype`` (integer labels keep a narrow
+    type, so chunks of codes that move between workers stay small)."""
+    if classes is not None:
+        return np.dtype(np.int64)
+    return encode_labels(np.zeros(1, dtype=dtype), num_classes).codes.dtype
 
 
 def _scores_chunk(
@@ -258,7 +268,9 @@ class DaskPasses(Passes):
                 "pred_probs column, in order): over dask, labels are encoded chunk by chunk."
             )
         known = np.asarray(classes) if classes is not None else np.arange(num_classes)
-        codes = labels.map_blocks(_encode_chunk, num_classes, classes, dtype=np.int64)
+        codes = labels.map_blocks(
+            _encode_chunk, num_classes, classes, dtype=_codes_dtype(labels.dtype, num_classes, classes)
+        )
         self.labels = EncodedLabels(codes=codes, classes=known, names_given=classes is not None)
         check_lengths(self.labels, pred_probs)
         if codes.chunks[0] != row_chunks:
