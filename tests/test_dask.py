@@ -145,6 +145,11 @@ def test_top_level_functions_take_dask_arrays(client, chunked) -> None:  # type:
     assert isinstance(scores, da.Array)
     np.testing.assert_array_equal(scores.compute(), la.get_label_quality_scores(*data()))
     assert la.num_label_issues(labels, pred_probs) == la.num_label_issues(*data())
+    flagged = expected_mask("prune_by_class")
+    np.testing.assert_array_equal(
+        la.order_label_issues(flagged, labels, pred_probs, rank_by="normalized_margin"),
+        la.order_label_issues(flagged, *data(), rank_by="normalized_margin"),
+    )
     np.testing.assert_array_equal(
         la.compute_confident_joint(labels, pred_probs), la.compute_confident_joint(*data())
     )

@@ -168,10 +168,10 @@ def _scores_chunk(
 
 def _scores_at(
     start: int, codes: np.ndarray, values: np.ndarray, method: str, adjust: np.ndarray | None,
-    rows: np.ndarray,
+    validate: bool, rows: np.ndarray,
 ) -> np.ndarray:
     """Scores of the chunk's ``rows`` (chunk positions) only."""
-    return label_scores(codes[rows], np.asarray(values)[rows], method, adjust=adjust, n_jobs=1, validate=False)
+    return _scores_chunk(start, codes, values, method, adjust, validate)[rows]
 
 
 def _agrees(thresholds: np.ndarray, codes: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -358,7 +358,8 @@ class DaskPasses(Passes):
 
     def scores_at(self, rows: np.ndarray, method: str, adjust: np.ndarray | None) -> np.ndarray:
         """Scores of the sorted ``rows`` only (only those travel to the client)."""
-        parts = self._per_chunk(_scores_at, method, adjust, each=self._split(rows))
+        validate = not self.values_checked
+        parts = self._per_chunk(_scores_at, method, adjust, validate, each=self._split(rows))
         wanted = [p for p in parts if p is not None]
         dtype = self_confidence_dtype(self.pred_probs.dtype)
         return np.concatenate(self._compute(wanted)) if wanted else np.empty(0, dtype)

@@ -128,6 +128,10 @@ class Passes:
             validate=not self.values_checked,
         )
 
+    def scores_at(self, rows: np.ndarray, method: str, adjust: np.ndarray | None) -> np.ndarray:
+        """Scores of the sorted ``rows`` only (over dask, only those reach the client)."""
+        return self.scores(method, adjust)[rows]
+
 
 def apportion(weights: np.ndarray, total: int) -> np.ndarray:
     """Integers proportional to ``weights`` that add up to ``total`` (largest remainder).

@@ -31,9 +31,15 @@ def _adjustment(passes: Passes) -> np.ndarray:
     return thresholds
 
 
-def scores_for(passes: Passes, method: str, adjust_pred_probs: bool) -> np.ndarray:
-    """Scores of every row of already validated inputs (runs pass 1 first when adjusting)."""
-    return passes.scores(method, _adjustment(passes) if adjust_pred_probs else None)
+def scores_for(
+    passes: Passes, method: str, adjust_pred_probs: bool, rows: np.ndarray | None = None
+) -> np.ndarray:
+    """Scores of every row (or of the sorted ``rows``) of already validated inputs.
+
+    Runs pass 1 first when adjusting.
+    """
+    adjust = _adjustment(passes) if adjust_pred_probs else None
+    return passes.scores(method, adjust) if rows is None else passes.scores_at(rows, method, adjust)
 
 
 def check_rank_kwargs(rank_by_kwargs: Any) -> dict[str, Any]:
@@ -124,8 +130,8 @@ def order_label_issues(
     kwargs = check_rank_kwargs(rank_by_kwargs)
     passes = Passes(labels, pred_probs, classes=classes, n_jobs=n_jobs)
     rows = _as_rows(label_issues_mask_or_indices, passes.num_examples)
-    scores = scores_for(passes, rank_by, bool(kwargs.get("adjust_pred_probs", False)))
-    return rank_rows(rows, scores[np.sort(rows)])
+    ordered = np.sort(rows)
+    return rank_rows(rows, scores_for(passes, rank_by, bool(kwargs.get("adjust_pred_probs", False)), ordered))
 
 
 def _as_rows(mask_or_indices: Any, num_examples: int) -> np.ndarray:
