@@ -14,6 +14,11 @@ Scores (lower = target more likely wrong), from ``r = labels - predictions``:
   ``k`` is a fixed number (default 10, at most 1000), never a fraction of ``n``: a k-d tree
   query in two dimensions costs ``O(n log n)``, about a second per million rows.
 
+With ``uncertainty`` (a per-example scale of the noise, e.g. larger where targets are
+noisier), each residual is first divided by it, so a residual counts as large relative to the
+noise expected at that example rather than to the noise overall. The scale is floored at 1% of
+its median (so a near-zero estimate cannot blow a residual up).
+
 Scores are deterministic (the same input gives the same scores for any ``n_jobs``), and
 ``"residual"`` does not depend on row order. ``"outre"`` depends on row order only where
 neighbour distances tie exactly at the ``k``-th neighbour (then which of the tied pairs enters
@@ -30,6 +35,7 @@ import pandas as pd
 from joblib import Parallel, delayed
 from scipy.spatial import cKDTree
 from sklearn.base import BaseEstimator, RegressorMixin, clone
+from sklearn.ensemble import HistGradientBoostingRegressor
 from sklearn.linear_model import LinearRegression
 from sklearn.model_selection import KFold, cross_val_predict
 from sklearn.utils import _safe_indexing
@@ -110,12 +116,26 @@ def _local_outlier_ratio(points: np.ndarray, k: int, n_jobs: int | None) -> np.n
     return mean_distance / np.maximum(around, 1e-3 * _positive_median(mean_distance))
 
 
+def _as_uncertainty(values: Any, n: int) -> np.ndarray:
+    """Validated per-example noise scales, floored at 1% of their median."""
+    arr = _as_targets("uncertainty", values)
+    if len(arr) != n:
+        raise ValueError(
+            f"uncertainty has {len(arr)} entries but labels has {n}; give one noise scale per example."
+        )
+    if (arr < 0).any():
+        row = int(np.flatnonzero(arr < 0)[0])
+        raise ValueError(f"uncertainty must be >= 0 (a scale of the noise); found {arr[row]!r} in row {row}.")
+    return np.maximum(arr, 0.01 * _positive_median(arr))
+
+
 def get_label_quality_scores(
     labels: Any,
     predictions: Any,
     *,
     method: str = "outre",
     k: int = 10,
+    uncertainty: Any = None,
     n_jobs: int | None = None,
 ) -> np.ndarray:
     """Score how plausible each numeric target is, in (0, 1] (lower = more likely wrong).
@@ -130,6 +150,10 @@ def get_label_quality_scores(
         See the module documentation.
     k : int, default 10
         Neighbours for ``"outre"`` (1 to 1000).
+    uncertainty : array-like of shape (n,), optional
+        Non-negative scale of the noise expected at each example (e.g. an out-of-sample
+        prediction of ``|labels - predictions|``); residuals are divided by it before scoring.
+        Only its relative size matters.
     n_jobs : int, optional
         Threads for the neighbour search (``-1``: one per core); scores do not depend on it.
 
@@ -146,6 +170,9 @@ def get_label_quality_scores(
     array([0.368, 1.   , 0.368, 0.   ])
     >>> int(get_label_quality_scores(labels, predictions, k=2).argmin())
     3
+    >>> # a target known to be noisy (scale 20) is no longer the least plausible
+    >>> get_label_quality_scores(labels, predictions, method="residual", uncertainty=[1, 1, 1, 20]).round(3)
+    array([0.287, 1.   , 0.287, 0.472])
     """
     check_choice("method", method, REGRESSION_METHODS)
     k = _check_k(k)
@@ -158,6 +185,8 @@ def get_label_quality_scores(
             "the same examples in the same order."
         )
     residual = y - pred
+    if uncertainty is not None:
+        residual = residual / _as_uncertainty(uncertainty, len(y))
     size = np.abs(residual) / _positive_median(np.abs(residual))
     if method == "residual":
         return np.exp(-size)
@@ -185,12 +214,17 @@ def _fold_error(model: Any, X: Any, y: np.ndarray, train: np.ndarray, test: np.n
 class RegressionCleanLearning(RegressorMixin, BaseEstimator):
     """Wrap a regressor: find implausible targets, then fit on the rest.
 
-    ``fit`` (1) gets cross-validated predictions of every target, (2) scores targets with
-    :func:`get_label_quality_scores`, (3) chooses how many of the lowest-scored targets to drop:
+    ``fit`` (1) gets cross-validated predictions of every target, (2) estimates the noise
+    expected at each example: ``uncertainty_model`` is fitted to predict the absolute
+    cross-validated residual ``|y - prediction|`` from ``X``, again out of fold (same folds, so
+    an example's own residual never shapes its estimate), (3) scores targets with
+    :func:`get_label_quality_scores` given that ``uncertainty``, so a residual is judged against
+    the noise where the example lies (heteroscedastic noise does not pass for errors), (4)
+    chooses how many of the lowest-scored targets to drop:
     for each fraction in ``drop_fractions`` the model is refitted on each fold's training rows
     without the dropped ones and its squared error measured on the fold's held-out rows that no
     fraction drops (one evaluation set for every candidate), the fraction with the least error
-    winning (ties: the smaller), and (4) fits ``model`` on the kept rows.
+    winning (ties: the smaller), and (5) fits ``model`` on the kept rows.
 
     Parameters
     ----------
@@ -202,6 +236,11 @@ class RegressionCleanLearning(RegressorMixin, BaseEstimator):
         Label quality score.
     k : int, default 10
         Neighbours for ``"outre"``.
+    uncertainty_model : regressor, "auto" or None, default "auto"
+        Model of ``|residual|`` given ``X``. ``"auto"``: gradient-boosted trees fitted to the
+        median (``HistGradientBoostingRegressor(loss="absolute_error")``, 50 trees of 8
+        leaves, fixed seed), so corrupted targets, whose residuals are huge, barely move it.
+        ``None``: no adjustment (every example gets the same scale).
     drop_fractions : sequence of float, default (0, .01, .02, .05, .1, .15, .2)
         Candidate fractions of examples to drop.
     random_state : int, optional
@@ -216,6 +255,8 @@ class RegressionCleanLearning(RegressorMixin, BaseEstimator):
         ``given_label``, ``predicted_label`` (cross-validated), one row per training example.
     drop_fraction_ : float, the chosen fraction.
     cv_errors_ : dict mapping each candidate fraction to its mean squared error.
+    uncertainty_ : ndarray of shape (n,), the out-of-fold estimate of ``|residual|`` (clipped
+        at 0), or None without ``uncertainty_model``.
 
     Examples
     --------
@@ -239,6 +280,7 @@ class RegressionCleanLearning(RegressorMixin, BaseEstimator):
         cv: int = 5,
         method: str = "outre",
         k: int = 10,
+        uncertainty_model: Any = "auto",
         drop_fractions: Any = DEFAULT_DROP_FRACTIONS,
         random_state: int | None = None,
         n_jobs: int | None = None,
@@ -247,12 +289,27 @@ class RegressionCleanLearning(RegressorMixin, BaseEstimator):
         self.cv = cv
         self.method = method
         self.k = k
+        self.uncertainty_model = uncertainty_model
         self.drop_fractions = drop_fractions
         self.random_state = random_state
         self.n_jobs = n_jobs
 
     def _base_model(self) -> Any:
         return LinearRegression() if self.model is None else self.model
+
+    def _uncertainty(self, X: Any, residual: np.ndarray, folds: list, n_jobs: int | None) -> np.ndarray | None:
+        """Out-of-fold prediction of ``|residual|`` from ``X`` (None without a model)."""
+        if self.uncertainty_model is None:
+            return None
+        if isinstance(self.uncertainty_model, str):
+            check_choice("uncertainty_model", self.uncertainty_model, ("auto",))
+            model = HistGradientBoostingRegressor(
+                loss="absolute_error", max_iter=50, max_leaf_nodes=8, early_stopping=False, random_state=0
+            )
+        else:
+            model = clone(self.uncertainty_model)
+        estimate = cross_val_predict(model, X, np.abs(residual), cv=folds, n_jobs=n_jobs)
+        return np.maximum(estimate, 0.0)
 
     def fit(self, X: Any, y: Any) -> RegressionCleanLearning:
         """Find label issues, choose how many to drop, and fit ``model`` on the rest."""
@@ -266,7 +323,10 @@ class RegressionCleanLearning(RegressorMixin, BaseEstimator):
         model = self._base_model()
         folds = list(KFold(self.cv, shuffle=True, random_state=self.random_state).split(np.zeros(len(y))))
         predictions = cross_val_predict(clone(model), X, y, cv=folds, n_jobs=n_jobs)
-        scores = get_label_quality_scores(y, predictions, method=self.method, k=self.k, n_jobs=n_jobs)
+        self.uncertainty_ = self._uncertainty(X, y - predictions, folds, n_jobs)
+        scores = get_label_quality_scores(
+            y, predictions, method=self.method, k=self.k, uncertainty=self.uncertainty_, n_jobs=n_jobs
+        )
         order = rank_rows(np.arange(len(y)), scores)
         counts = np.floor(fractions * len(y) + 0.5).astype(np.int64)
         evaluated = np.ones(len(y), dtype=bool)
