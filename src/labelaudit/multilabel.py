@@ -35,7 +35,14 @@ import numpy as np
 import pandas as pd
 
 from labelaudit._config import config_context, get_config
-from labelaudit._kernels import SCORE_METHODS, map_blocks, read_block, resolve_n_jobs, score_block
+from labelaudit._kernels import (
+    SCORE_METHODS,
+    map_blocks,
+    read_block,
+    resolve_n_jobs,
+    score_block,
+    self_confidence_dtype,
+)
 from labelaudit._validate import (
     VALUE_TOLERANCE,
     _shorten,
@@ -259,6 +266,17 @@ def _aggregate(scores: np.ndarray, aggregator: str, alpha: float) -> np.ndarray:
     return np.sort(scores, axis=1) @ weights
 
 
+def _self_confidence(probs: np.ndarray, given: np.ndarray) -> np.ndarray:
+    """The core's ``"self_confidence"`` of every ``[1 - p_k, p_k]`` of a block, all classes at once.
+
+    ``p`` where the class is given, else ``1 - p``, with ``1 - p`` rounded in the same dtypes
+    as :func:`_against_rest` and the core (so the values are identical), in float64.
+    """
+    p = probs.astype(_float_dtype(probs.dtype), copy=False)
+    work = self_confidence_dtype(p.dtype)
+    return np.where(given, p.astype(work), np.subtract(1, p).astype(work)).astype(np.float64)
+
+
 def _scores(data: _MultiLabelData, method: str, pool: tuple[str, float] | None) -> np.ndarray:
     """Per-class scores ``(n, K)``, or pooled ``(n,)`` with ``pool=(aggregator, alpha)``."""
     n, k = data.pred_probs.shape
@@ -267,10 +285,13 @@ def _scores(data: _MultiLabelData, method: str, pool: tuple[str, float] | None) 
     def work(start: int, stop: int) -> None:
         y = data.indicator[start:stop]
         probs = read_block(data.pred_probs, start, stop)
-        block = np.empty((stop - start, k))
-        for j in range(k):
-            two = _against_rest(probs[:, j], _float_dtype(probs.dtype))
-            block[:, j] = score_block(two, y[:, j].astype(np.int8), method, None)
+        if method == "self_confidence":
+            block = _self_confidence(probs, y)
+        else:
+            block = np.empty((stop - start, k))
+            for j in range(k):
+                two = _against_rest(probs[:, j], _float_dtype(probs.dtype))
+                block[:, j] = score_block(two, y[:, j].astype(np.int8), method, None)
         out[start:stop] = block if pool is None else _aggregate(block, *pool)
 
     for _ in map_blocks(work, (n, k), data.n_jobs):
