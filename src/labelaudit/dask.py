@@ -106,7 +106,7 @@ from labelaudit._validate import (
 from labelaudit.filter import PrunePlan, check_count_options, check_filter_options
 from labelaudit.health import HealthSummary
 from labelaudit.noise import Passes, _scaled_off_diagonal
-from labelaudit.rank import _adjustment, rank_rows
+from labelaudit.rank import adjustment_thresholds, rank_rows
 
 __all__ = [
     "DaskPasses",
@@ -452,7 +452,7 @@ return_indices_ranked_by, rank_by_kwargs, classes
             return mask.compute() if compute else mask
         if rows is None:
             rows = da.flatnonzero(mask).compute()
-        adjust = _adjustment(passes) if rank_kwargs.get("adjust_pred_probs") else None
+        adjust = adjustment_thresholds(passes) if rank_kwargs.get("adjust_pred_probs") else None
         return rank_rows(rows, passes.scores_at(rows, return_indices_ranked_by, adjust))
 
 

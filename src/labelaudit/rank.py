@@ -24,7 +24,12 @@ from labelaudit._validate import check_choice
 from labelaudit.noise import Passes
 
 
-def _adjustment(passes: Passes) -> np.ndarray:
+def adjustment_thresholds(passes: Passes) -> np.ndarray:
+    """Per-class thresholds subtracted by ``adjust_pred_probs`` (see the module documentation).
+
+    Shared by the quality scores, the outlier check and the dask engine so that all three adjust
+    the same way; a class with no examples takes the largest threshold of the others.
+    """
     thresholds = passes.stats.thresholds.copy()
     finite = np.isfinite(thresholds)
     thresholds[~finite] = thresholds[finite].max() if finite.any() else 0.0
@@ -38,7 +43,7 @@ def scores_for(
 
     Runs pass 1 first when adjusting.
     """
-    adjust = _adjustment(passes) if adjust_pred_probs else None
+    adjust = adjustment_thresholds(passes) if adjust_pred_probs else None
     return passes.scores(method, adjust) if rows is None else passes.scores_at(rows, method, adjust)
 
 

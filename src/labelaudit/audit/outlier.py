@@ -23,7 +23,7 @@ from labelaudit._validate import as_pred_probs, check_choice
 from labelaudit.audit._base import Check, CheckResult, register_check
 from labelaudit.audit._inputs import AuditInputs, as_features
 from labelaudit.noise import Passes
-from labelaudit.rank import _adjustment
+from labelaudit.rank import adjustment_thresholds
 
 logger = logging.getLogger(__name__)
 
@@ -194,7 +194,7 @@ class OutOfDistribution:
                     raise ValueError(
                         "adjust_pred_probs=True needs labels= in fit (or set adjust_pred_probs=False)."
                     )
-                self.thresholds_ = _adjustment(Passes(labels, probs, n_jobs=self.n_jobs))
+                self.thresholds_ = adjustment_thresholds(Passes(labels, probs, n_jobs=self.n_jobs))
             else:
                 Passes(np.zeros(len(probs), dtype=np.int64), probs).stats  # noqa: B018 (checks every value)
             self.search_ = None
@@ -267,7 +267,7 @@ class OutlierCheck(Check):
             notes = graph.notes()
         else:
             adjust = adjust_pred_probs and inputs.labels is not None
-            thresholds = _adjustment(inputs.passes) if adjust else None
+            thresholds = adjustment_thresholds(inputs.passes) if adjust else None
             values = probability_strangeness(inputs.pred_probs, thresholds, method)
             source = f"pred_probs ({method})"
         center, spread = robust_center_spread(values)
