@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import roc_auc_score
+from sklearn.metrics import average_precision_score, roc_auc_score
 from sklearn.model_selection import cross_val_predict
 
 from labelaudit.multiannotator import (
@@ -71,6 +71,29 @@ def test_crowdlab_hand_checked() -> None:
     assert lq["consensus_label"].tolist() == [0, 1, 1, 0]
 
 
+def test_crowdlab_votes_are_chance_corrected() -> None:
+    # Three annotators, K = 2; shared examples 0-3 and 5, majority 0, 1, 1, 0, 1 (e_B = 2/5).
+    # Agreement with the others: 4/5, 4/5, 1/2 -> w = 1/2, 1/2, 0.001. Annotations equal to the
+    # majority: 12 of 14, P = 6/7, kappa = (2 P - 1) / (2 - 1) = 5/7. The model misses example
+    # 3 of the five: w_m = (1 - (1/5) / (2/5)) * sqrt(15 / 6).
+    labels = np.array(
+        [[0, 0, 0], [1, 1, 1], [1, 1, 0], [0, 0, 1], [1, np.nan, np.nan], [1, 1, np.nan]]
+    )
+    probs = np.array([[0.9, 0.1], [0.2, 0.8], [0.4, 0.6], [0.3, 0.7], [0.45, 0.55], [0.45, 0.55]])
+    lq = get_label_quality_multiannotator(labels, probs)["label_quality"]
+    kappa, w_m = 5 / 7, 0.5 * np.sqrt(15 / 6)
+    vote = kappa * 0.5
+    expected = [
+        (2 * vote + w_m * 0.6) / (2 * vote + kappa * 0.001 + w_m),  # example 2: 1, 1 and 0
+        (vote + w_m * 0.55) / (vote + w_m),  # example 4: one vote for 1
+        (2 * vote + w_m * 0.55) / (2 * vote + w_m),  # example 5: two votes for 1
+    ]
+    np.testing.assert_allclose(lq["consensus_quality_score"][[2, 4, 5]], expected)
+    assert lq["consensus_label"].tolist() == [0, 1, 1, 0, 1, 1]
+    # one more agreeing annotation never lowers the score (the paper's uniform part can)
+    assert lq["consensus_quality_score"][5] > lq["consensus_quality_score"][4]
+
+
 def simulate(seed: int = 0, n: int = 3000, k: int = 4, m: int = 15, sep: float = 2.0):
     """Gaussian classes; m annotators of accuracy U(0.45, 0.95), 1-3 per example; CV pred_probs
     from a model trained on the majority consensus."""
@@ -104,6 +127,24 @@ def test_simulated_annotators() -> None:
         assert roc_auc_score(wrong, -lq["consensus_quality_score"]) > 0.75
     assert acc["best_quality"] > 0.9  # measured 0.918 (majority 0.859, dawid_skene 0.822)
     assert acc["best_quality"] > acc["majority"] + 0.05 and acc["best_quality"] > acc["dawid_skene"]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_crowdlab_detects_wrong_consensus(seed: int) -> None:
+    # measured AUROC / AUPRC 0.895 / 0.406, 0.870 / 0.418, 0.882 / 0.465 (the paper's uniform
+    # likelihood part: 0.888 / 0.396, 0.864 / 0.413, 0.874 / 0.454, the same consensus)
+    labels, probs, y, _ = simulate(seed)
+    lq = get_label_quality_multiannotator(labels, probs)["label_quality"]
+    wrong = lq["consensus_label"].to_numpy() != y
+    scores = lq["consensus_quality_score"].to_numpy()
+    assert roc_auc_score(wrong, -scores) > 0.86
+    assert average_precision_score(wrong, -scores) > 0.40
+    # deterministic, and rows in another order give the same rows' results
+    again = get_label_quality_multiannotator(labels, probs)["label_quality"]
+    pd.testing.assert_frame_equal(lq, again)
+    order = np.random.default_rng(seed).permutation(len(y))
+    shuffled = get_label_quality_multiannotator(labels[order], probs[order])["label_quality"]
+    pd.testing.assert_frame_equal(lq.iloc[order].reset_index(drop=True), shuffled)
 
 
 def test_ensemble_of_copies_equals_one_model() -> None:
