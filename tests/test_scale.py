@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 import labelaudit as la
 import labelaudit._kernels as kernels
+from labelaudit._cells import Cells
 from labelaudit.filter import noise_rate_counts
 from labelaudit.noise import _calibrate
 from labelaudit.streaming import STREAMING_METHODS
@@ -75,7 +76,11 @@ def _brute_force_noise_rate(labels: np.ndarray, pred_probs: np.ndarray) -> np.nd
     k = pred_probs.shape[1]
     counts = np.bincount(labels, minlength=k)
     joint = la.compute_confident_joint(labels, pred_probs, calibrate=False)
-    per_cell = noise_rate_counts(_calibrate(joint, counts), counts, 1.0, 1)
+    per_cell = noise_rate_counts(Cells.from_dense(_calibrate(joint, counts)), counts, 1.0, 1).dense()
+    return _largest_margins_plainly(labels, pred_probs, per_cell)
+
+
+def _largest_margins_plainly(labels: np.ndarray, pred_probs: np.ndarray, per_cell: np.ndarray) -> np.ndarray:
     p = pred_probs.astype(np.float64)
     chosen = set()
     for i, j in zip(*np.nonzero(per_cell)):
@@ -97,6 +102,23 @@ def test_pass_three_bounds_give_the_plain_selection(data: tuple[np.ndarray, np.n
     assert np.array_equal(la.find_label_issues(labels, pred_probs), expected)
     with sparse_sample():
         assert np.array_equal(la.find_label_issues(labels, pred_probs), expected)
+
+
+@pytest.mark.parametrize("sampled_margin", [-1.0, 1.0])
+def test_pass_three_recovers_from_a_misleading_sample(sampled_margin: float) -> None:
+    """A sample whose margins are all -1 makes every pair look sure (too many are: everything is
+    read again without bounds); margins of +1 put the lower bound too high (cells read again)."""
+    rng = np.random.default_rng(3)
+    labels = rng.integers(0, 3, 600)
+    pred_probs = rng.dirichlet(np.ones(3), 600).astype(np.float32)
+    per_cell = np.array([[0, 60, 20], [30, 0, 5], [40, 10, 0]])
+    sample_labels = np.repeat(np.arange(3), 100)
+    target = sample_labels if sampled_margin < 0 else (sample_labels + 1) % 3
+    sample = kernels.RowSample(np.arange(300), sample_labels, np.eye(3, dtype=np.float32)[target])
+    mask = kernels.largest_margin_rows(
+        labels, pred_probs, Cells.from_dense(per_cell), np.bincount(labels), sample, n_jobs=1
+    )
+    assert np.array_equal(mask, _largest_margins_plainly(labels, pred_probs, per_cell))
 
 
 @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -37,6 +37,7 @@ from typing import Any, Protocol, TypeVar
 
 import numpy as np
 
+from labelaudit._cells import Cells
 from labelaudit._config import get_config
 from labelaudit._validate import ROW_SUM_TOLERANCE, VALUE_TOLERANCE, check_probability_block
 
@@ -273,10 +274,15 @@ class RowSample:
 class ConfidentCounts:
     """Result of pass 2."""
 
-    confident_joint: np.ndarray  # int64 (K, K): rows given label, columns suggested true label
+    joint: Cells  # int64 counts: rows given label, columns suggested true label
     off_diagonal_rows: np.ndarray  # sorted row indices counted off the diagonal
     agrees: np.ndarray | None  # bool (n,): given label is among the argmax classes of the row
     sample: RowSample | None  # rows for pass 3, when asked for
+
+    @property
+    def confident_joint(self) -> np.ndarray:
+        """The joint as a dense K x K int64 matrix."""
+        return self.joint.dense()
 
 
 class CountsPass:
@@ -307,7 +313,11 @@ class CountsPass:
         self.lowest = float(finite.min()) if finite.size else math.inf
         self.with_agrees = with_agrees
         self.sample_stride = sample_stride
-        self._joint = np.zeros(self.num_classes**2, dtype=np.int64)
+        self.dense = self.num_classes**2 <= DENSE_CELLS
+        self._joint = np.zeros(self.num_classes**2 if self.dense else 0, dtype=np.int64)
+        self._cells = Cells(self.num_classes, np.empty(0, np.int64), np.empty(0, np.int64))
+        self._pending: list[tuple[np.ndarray, np.ndarray]] = []  # cells not merged yet
+        self._pending_size = 0
         self._parts: list[tuple[np.ndarray, Any, Any]] = []
 
     def block(self, start: int, labels: np.ndarray, values: np.ndarray) -> tuple[Any, ...]:
@@ -328,10 +338,7 @@ class CountsPass:
         guess[several] = sub[several].argmax(axis=1)
         counted = num_above > 0
         cells = sub_labels[counted].astype(np.int64) * k + guess[counted]
-        if k * k <= DENSE_CELLS:
-            cells = (np.arange(k * k), np.bincount(cells, minlength=k * k))
-        else:
-            cells = sorted_unique(cells)
+        cells = np.bincount(cells, minlength=k * k) if self.dense else sorted_unique(cells)
         diagonal = np.bincount(labels[sure], minlength=k)
         off = unsure[counted & (guess != sub_labels)] + start
         agrees = None
@@ -347,11 +354,25 @@ class CountsPass:
         return diagonal, cells, (off, agrees, sample)
 
     def add(self, part: tuple[Any, ...]) -> None:
-        diagonal, (cells, counts), rest = part
+        diagonal, cells, rest = part
         k = self.num_classes
-        self._joint[:: k + 1] += diagonal
-        self._joint[cells] += counts
+        if self.dense:
+            self._joint[:: k + 1] += diagonal
+            self._joint += cells
+        else:
+            on = np.flatnonzero(diagonal)
+            self._pending += [cells, (on * (k + 1), diagonal[on])]
+            self._pending_size += len(cells[0]) + len(on)
+            if self._pending_size > max(COMPACT_MIN_PAIRS, len(self._cells.index)):
+                self._merge_cells()
         self._parts.append(rest)
+
+    def _merge_cells(self) -> None:
+        pieces = [(self._cells.index, self._cells.value), *self._pending]
+        self._pending, self._pending_size = [], 0
+        self._cells = Cells.from_counts(
+            self.num_classes, *(np.concatenate([p[f] for p in pieces]) for f in range(2))
+        )
 
     def result(self) -> ConfidentCounts:
         off = [p[0] for p in self._parts]
@@ -360,8 +381,10 @@ class CountsPass:
             pieces = [p[2] for p in self._parts]
             sample = RowSample(*(np.concatenate([s[i] for s in pieces]) for i in range(3)))
         k = self.num_classes
+        self._merge_cells()
+        joint = Cells.from_dense(self._joint.reshape(k, k)) if self.dense else self._cells
         return ConfidentCounts(
-            confident_joint=self._joint.reshape(k, k).copy(),
+            joint=joint,
             off_diagonal_rows=np.concatenate(off).astype(np.int64) if off else np.empty(0, np.int64),
             agrees=np.concatenate([p[1] for p in self._parts]) if self.with_agrees else None,
             sample=sample,
@@ -497,29 +520,31 @@ def smallest_per_group(group: np.ndarray, key: np.ndarray, limit: np.ndarray) ->
 class MarginPass:
     """Pass 3 (prune by noise rate): rows flagged by the largest margins.
 
-    For each off-diagonal cell ``(i, j)`` with ``m = num_per_cell[i, j] > 0``, the ``m`` rows
+    For each off-diagonal cell ``(i, j)`` of ``num_per_cell`` (value ``m > 0``), the ``m`` rows
     labelled ``i`` with the largest margin ``p[j] - p[i]`` (ties: lower row index) are selected;
     :meth:`flagged` marks those whose given label is not among the row's most probable classes.
 
-    With a :class:`RowSample`, each cell gets a lower bound ``tau`` on the margins worth
-    keeping: a little below the margin that the sample predicts for the ``m``-th row. Blocks
-    keep only (row, cell) pairs at or above it, and skip rows whose self-confidence is too high
-    for any margin to reach it. After the pass, :meth:`finish` checks every bound: a cell with
-    fewer than ``m`` margins at or above it is read again without one (``finish`` returns False);
-    otherwise the kept pairs contain the exact selection, which :func:`smallest_per_group` makes.
+    With a :class:`RowSample`, each cell gets two bounds from the margins the sample predicts
+    for the ``m``-th row: ``tau`` a little below it and ``tau_high`` a little above. Blocks skip
+    rows whose self-confidence is too high for any margin to reach ``tau``; a pair above
+    ``tau_high`` is *sure* (it is selected whenever at most ``m`` pairs of its cell are), so only
+    its row is kept, when flagged; pairs between the bounds are kept with their margin. After the
+    pass, :meth:`finish` checks every cell: fewer than ``m`` margins at or above ``tau`` (the
+    cell is read again without bounds) or more than ``m`` sure pairs (everything is read again,
+    that cell without bounds) return False; otherwise the exact selection is the sure pairs plus
+    the best of the kept pairs, which :func:`smallest_per_group` chooses.
     """
 
     def __init__(
         self,
-        num_per_cell: np.ndarray,
+        num_per_cell: Cells,
         class_counts: np.ndarray,
         sample: RowSample | None = None,
     ) -> None:
         k = len(class_counts)
         self.num_classes = k
-        flat = np.asarray(num_per_cell).ravel()
-        self.cells = np.flatnonzero(flat)  # active cells in row-major order
-        self.limit = flat[self.cells]
+        self.cells = num_per_cell.index  # active cells in row-major order
+        self.limit = num_per_cell.value.astype(np.int64)
         self.cell_class = self.cells // k
         self.cell_column = self.cells - self.cell_class * k
         self.indptr = np.searchsorted(self.cell_class, np.arange(k + 1))
@@ -529,13 +554,20 @@ class MarginPass:
             self.cell_of = np.zeros(k * k, dtype=np.int64)
             self.cell_of[self.cells] = np.arange(len(self.cells))
         self.tau = np.full(len(self.cells), -np.inf)
+        self.tau_high = np.full(len(self.cells), np.inf)
         if sample is not None:
             self._estimate_bounds(sample, class_counts)
+        self._restart(self.tau, self.tau_high)
+
+    def _restart(self, tau: np.ndarray, tau_high: np.ndarray) -> None:
+        """Forget every row seen; read them all again with these bounds."""
         self._kept: list[tuple[np.ndarray, ...]] = []
         self._parts: list[tuple[np.ndarray, ...]] = []
+        self._sure_rows: list[np.ndarray] = []  # flagged rows of sure pairs
+        self._sure = np.zeros(len(self.cells), dtype=np.int64)  # sure pairs per cell
         self._reached = np.zeros(len(self.cells), dtype=np.int64)  # margins at or above tau
         self._pending = 0  # pairs kept since the last compaction
-        self._set_bounds(self.tau)
+        self._set_bounds(tau, tau_high)
 
     def _estimate_bounds(self, sample: RowSample, class_counts: np.ndarray) -> None:
         per_class = np.bincount(sample.labels, minlength=self.num_classes)
@@ -547,15 +579,23 @@ class MarginPass:
             a, b = self.indptr[i], self.indptr[i + 1]
             margins = sample.values[members][:, self.cell_column[a:b]] - sc[members, None]
             expected = self.limit[a:b] * (len(members) / class_counts[i])
-            rank = np.ceil(expected + BOUND_SIGMAS * np.sqrt(expected) + BOUND_ROWS).astype(np.int64)
-            rank = np.maximum(rank, 1)
+            spread = BOUND_SIGMAS * np.sqrt(expected) + BOUND_ROWS
+            rank = np.maximum(np.ceil(expected + spread), 1).astype(np.int64)
+            rank_high = np.floor(expected - spread).astype(np.int64)
             fits = np.flatnonzero(rank <= len(members))
+            surely = np.flatnonzero(rank_high >= 1)
             ranked = np.sort(margins, axis=0)[::-1]
             self.tau[a + fits] = ranked[rank[fits] - 1, fits]
+            self.tau_high[a + surely] = ranked[rank_high[surely] - 1, surely]
 
-    def _set_bounds(self, tau: np.ndarray) -> None:
-        """Use ``tau`` per cell from now on (``+inf``: the cell is not read, ``-inf``: no bound)."""
+    def _set_bounds(self, tau: np.ndarray, tau_high: np.ndarray) -> None:
+        """Use these bounds per cell from now on.
+
+        ``tau = +inf``: the cell is not read, ``-inf``: no lower bound; ``tau_high = +inf``: no
+        pair is sure.
+        """
         self._tau = tau
+        self._tau_high = tau_high
         lowest = np.full(self.num_classes, np.inf)
         filled = np.flatnonzero(self.num_columns)
         if filled.size:
@@ -605,21 +645,30 @@ class MarginPass:
             margin = np.take(block.reshape(-1), row * k + column) - sc[row]
             keep = np.flatnonzero(margin >= self._bounds_in(block.dtype)[cell])
             cell, row, column, margin = cell[keep], row[keep], column[keep], margin[keep]
-        exact = np.take(block.reshape(-1), row * k + column).astype(np.float64)
-        key = 0.0 - (exact - sc[row].astype(np.float64))
-        reached = np.bincount(cell[-key >= self._tau[cell]], minlength=len(self.cells))
+        margin64 = np.take(block.reshape(-1), row * k + column).astype(np.float64)
+        margin64 -= sc[row]
+        reached = np.bincount(cell[margin64 >= self._tau[cell]], minlength=len(self.cells))
         agrees = np.zeros(len(row), dtype=bool)
         unsure = np.flatnonzero(margin <= 0)  # a positive margin: the row's label is not on top
         if unsure.size:
             look = sorted_unique(row[unsure])[0]
             top = sc[look] >= block[look].max(axis=1)
             agrees[unsure] = top[np.searchsorted(look, row[unsure])]
-        return reached, (cell, key, row + start, agrees)
+        sure = margin64 > self._tau_high[cell]
+        sure_counts = np.bincount(cell[sure], minlength=len(self.cells))
+        sure_rows = row[sure & ~agrees] + start
+        kept = np.flatnonzero(~sure)
+        key = 0.0 - margin64[kept]  # 0.0 - : a margin of 0 gets the key +0.0
+        pair = (cell[kept], key, row[kept] + start, agrees[kept])
+        return reached, sure_counts, sure_rows, pair
 
-    def add(self, part: tuple[np.ndarray, tuple[np.ndarray, ...]]) -> None:
-        self._reached += part[0]
-        self._parts.append(part[1])
-        self._pending += len(part[1][0])
+    def add(self, part: tuple[Any, ...]) -> None:
+        reached, sure_counts, sure_rows, pair = part
+        self._reached += reached
+        self._sure += sure_counts
+        self._sure_rows.append(sure_rows)
+        self._parts.append(pair)
+        self._pending += len(pair[0])
         if self._pending > 2 * int(self.limit.sum()) + COMPACT_MIN_PAIRS:
             self._compact()
 
@@ -638,37 +687,49 @@ class MarginPass:
         np.maximum.at(worst, cell, key)
         full = (np.bincount(cell, minlength=len(self.cells)) == self.limit) & (-worst > self._tau)
         if full.any():
-            self._set_bounds(np.where(full, -worst, self._tau))
+            self._set_bounds(np.where(full, -worst, self._tau), self._tau_high)
 
     def finish(self) -> bool:
         """End a pass; whether every cell's selection is now known (else: feed the rows again)."""
+        over = self._sure > self.limit
         short = np.isfinite(self._tau) & (self._reached < self.limit)
+        if over.any():  # some sure pairs were not: start again, those cells without bounds
+            unbounded = over | short
+            self._restart(
+                np.where(unbounded, -np.inf, self._tau), np.where(unbounded, np.inf, self._tau_high)
+            )
+            return False
         self._reached[:] = 0
         parts = self._kept + self._parts
         self._parts = []
         self._pending = 0
-        if short.any():
-            parts = [tuple(x[~short[p[0]]] for x in p) for p in parts]
-        self._kept = parts
         if not short.any():
+            self._kept = parts
             return True
-        self._set_bounds(np.where(short, -np.inf, np.inf))
+        # Every pair at or above tau (sure pairs too) of a short cell is selected; read the cell
+        # again without bounds, keeping every pair (its sure rows are flagged again: harmless).
+        self._kept = [tuple(x[~short[p[0]]] for x in p) for p in parts]
+        self._sure[short] = 0
+        self._set_bounds(np.where(short, -np.inf, np.inf), np.full(len(self.cells), np.inf))
         return False
 
     def flagged(self, num_rows: int) -> np.ndarray:
         """Mask of the rows selected in some cell whose given label is not a top prediction."""
         cell, key, row, agrees = (np.concatenate([p[f] for p in self._kept]) for f in range(4))
         self._kept = []
-        chosen = smallest_per_group(cell, key, self.limit)
+        chosen = smallest_per_group(cell, key, self.limit - self._sure)
         mask = np.zeros(num_rows, dtype=bool)
         mask[row[chosen][~agrees[chosen]]] = True
+        for rows in self._sure_rows:
+            mask[rows] = True
+        self._sure_rows = []
         return mask
 
 
 def largest_margin_rows(
     codes: np.ndarray,
     pred_probs: Any,
-    num_per_cell: np.ndarray,
+    num_per_cell: Cells,
     class_counts: np.ndarray,
     sample: RowSample | None,
     *,

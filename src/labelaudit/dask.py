@@ -475,7 +475,7 @@ def _flagged(
         method = filter_by.removeprefix("low_")
         return passes.smallest(method, np.array([num]), by_class=False, with_agrees=False)[2], None
     plan = PrunePlan(
-        filter_by, passes.stats.counts, passes.counts.confident_joint,
+        filter_by, passes.stats.counts, passes.counts.joint,
         confident_joint=confident_joint, frac_noise=frac_noise,
         min_examples_per_class=min_examples_per_class, num_to_remove_per_class=remove,
     )

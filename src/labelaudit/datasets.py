@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from labelaudit._validate import check_fraction
-from labelaudit.noise import apportion
+from labelaudit._cells import apportion
 
 _MAX_TRIES = 10_000
 

@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from labelaudit._cells import Cells, apportion_groups, calibrate
 from labelaudit._kernels import SCORE_METHODS, largest_margin_rows, smallest_per_group
 from labelaudit._validate import (
     check_choice,
@@ -33,7 +34,7 @@ from labelaudit._validate import (
     check_fraction,
     check_nonnegative_int,
 )
-from labelaudit.noise import Passes, _calibrate, _scaled_off_diagonal, apportion, is_dask_array
+from labelaudit.noise import Passes, _scaled_off_diagonal, is_dask_array
 from labelaudit.rank import check_rank_kwargs, rank_rows, scores_for
 
 FILTER_METHODS = (
@@ -48,37 +49,35 @@ FILTER_METHODS = (
 _PRUNING = ("prune_by_noise_rate", "prune_by_class", "both")
 
 
-def _flag_total(wanted: float, frac_noise: float, available: int, min_examples_per_class: int) -> int:
+def _flag_totals(
+    wanted: np.ndarray, frac_noise: float, available: np.ndarray, min_examples_per_class: int
+) -> np.ndarray:
     """``round(frac_noise * wanted)``, keeping at least ``min_examples_per_class`` of ``available``."""
-    return min(int(np.floor(frac_noise * float(wanted) + 0.5)), max(available - min_examples_per_class, 0))
+    rounded = np.floor(frac_noise * np.asarray(wanted, dtype=np.float64) + 0.5).astype(np.int64)
+    return np.minimum(rounded, np.maximum(np.asarray(available) - min_examples_per_class, 0))
 
 
 def noise_rate_counts(
-    confident_joint: np.ndarray, label_counts: np.ndarray, frac_noise: float, min_examples_per_class: int
-) -> np.ndarray:
+    confident_joint: Cells, label_counts: np.ndarray, frac_noise: float, min_examples_per_class: int
+) -> Cells:
     """Prune by noise rate: how many to flag in each off-diagonal cell (rows given, columns true).
 
     Row ``i`` flags ``round(frac_noise * its off-diagonal total)``, keeping at least
     ``min_examples_per_class`` of the ``label_counts[i]`` examples, shared among its cells in
     proportion to their counts (largest remainder).
 
-    >>> noise_rate_counts(np.array([[5, 3], [1, 2]]), np.array([8, 3]), 0.5, 1)
-    array([[0, 2],
-           [1, 0]])
+    >>> cells = noise_rate_counts(Cells.from_dense(np.array([[5, 3], [1, 2]])), np.array([8, 3]), 0.5, 1)
+    >>> cells.dense().tolist()
+    [[0, 2], [1, 0]]
     """
-    k = len(label_counts)
-    out = np.zeros((k, k), dtype=np.int64)
-    for i in range(k):
-        off = confident_joint[i].copy()
-        off[i] = 0
-        if off.sum() > 0:
-            total = _flag_total(off.sum(), frac_noise, int(label_counts[i]), min_examples_per_class)
-            out[i] = apportion(off, total)
-    return out
+    off = confident_joint.select(confident_joint.rows != confident_joint.columns)
+    totals = _flag_totals(off.row_sums(), frac_noise, label_counts, min_examples_per_class)
+    shares = apportion_groups(off.rows, off.value, totals)
+    return Cells(off.num_classes, off.index, shares).select(shares > 0)
 
 
 def class_counts(
-    confident_joint: np.ndarray, label_counts: np.ndarray, frac_noise: float, min_examples_per_class: int
+    confident_joint: Cells, label_counts: np.ndarray, frac_noise: float, min_examples_per_class: int
 ) -> np.ndarray:
     """Prune by class: how many examples of each given class to flag.
 
@@ -86,17 +85,11 @@ def class_counts(
     confident_joint[i][i]`` (the off-diagonal total when the joint is calibrated), times
     ``frac_noise``, keeping at least ``min_examples_per_class``.
 
-    >>> class_counts(np.array([[5, 3], [1, 2]]), np.array([8, 4]), 1.0, 1)
+    >>> class_counts(Cells.from_dense(np.array([[5, 3], [1, 2]])), np.array([8, 4]), 1.0, 1)
     array([3, 2])
     """
-    unconfirmed = np.maximum(label_counts - np.diagonal(confident_joint), 0)
-    return np.array(
-        [
-            _flag_total(u, frac_noise, int(c), min_examples_per_class)
-            for u, c in zip(unconfirmed, label_counts)
-        ],
-        dtype=np.int64,
-    )
+    unconfirmed = np.maximum(label_counts - confident_joint.diagonal(), 0)
+    return _flag_totals(unconfirmed, frac_noise, label_counts, min_examples_per_class)
 
 
 def check_filter_options(
@@ -273,7 +266,7 @@ def _prune(
 ) -> np.ndarray:
     codes = passes.labels.codes
     plan = PrunePlan(
-        filter_by, passes.stats.counts, passes.counts.confident_joint,
+        filter_by, passes.stats.counts, passes.counts.joint,
         confident_joint=confident_joint, frac_noise=frac_noise,
         min_examples_per_class=min_examples_per_class, num_to_remove_per_class=remove,
     )
@@ -299,7 +292,7 @@ class PrunePlan:
         self,
         filter_by: str,
         label_counts: np.ndarray,
-        raw_joint: np.ndarray,
+        raw_joint: Cells,
         *,
         confident_joint: np.ndarray | None,
         frac_noise: float,
@@ -313,20 +306,23 @@ class PrunePlan:
                 f"num_to_remove_per_class[{i}] = {remove[i]} but class {i} has only "
                 f"{label_counts[i]} examples; ask for at most that many."
             )
-        if confident_joint is None:
-            confident_joint = _calibrate(raw_joint, label_counts)
+        joint = (
+            calibrate(raw_joint, label_counts)
+            if confident_joint is None
+            else Cells.from_dense(confident_joint)
+        )
         self.label_counts = label_counts
         self.per_class = None
         self.per_cell = None
         if filter_by in ("prune_by_class", "both"):
             self.per_class = (
-                class_counts(confident_joint, label_counts, frac_noise, min_examples_per_class)
+                class_counts(joint, label_counts, frac_noise, min_examples_per_class)
                 if remove is None
                 else remove
             )
         if filter_by in ("prune_by_noise_rate", "both"):
             self.per_cell = noise_rate_counts(
-                confident_joint, label_counts, frac_noise, min_examples_per_class
+                joint, label_counts, frac_noise, min_examples_per_class
             )
 
     def class_mask(self, codes: np.ndarray, self_confidence: Any, agrees: Any) -> np.ndarray:

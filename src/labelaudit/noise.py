@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from labelaudit._cells import Cells, calibrate
 from labelaudit._kernels import (
     ClassStatistics,
     ConfidentCounts,
@@ -133,50 +134,9 @@ class Passes:
         return self.scores(method, adjust)[rows]
 
 
-def apportion(weights: np.ndarray, total: int) -> np.ndarray:
-    """Integers proportional to ``weights`` that add up to ``total`` (largest remainder).
-
-    Each entry gets the floor of its exact share; the units left go to the largest remainders,
-    the lower index first on a tie. Integer weights are handled in exact integer arithmetic.
-
-    >>> apportion(np.array([1, 1, 1]), 4)
-    array([2, 1, 1])
-    >>> apportion(np.array([0, 3, 1]), 2)
-    array([0, 2, 0])
-    """
-    weights = np.asarray(weights)
-    whole = weights.sum()
-    if total == 0 or whole == 0:
-        return np.zeros(len(weights), dtype=np.int64)
-    if np.issubdtype(weights.dtype, np.integer):
-        numer = weights.astype(np.int64) * int(total)
-        share, remainder = numer // int(whole), numer % int(whole)
-    else:
-        exact = weights.astype(np.float64) * (total / whole)
-        share = np.floor(exact)
-        remainder = exact - share
-    share = share.astype(np.int64)
-    left = int(total) - int(share.sum())
-    if left > 0:
-        order = np.lexsort((np.arange(len(weights)), -remainder))
-        share[order[:left]] += 1
-    return share
-
-
 def _calibrate(confident_joint: np.ndarray, label_counts: np.ndarray) -> np.ndarray:
-    """Scale each row of the confident joint to the number of examples with that given label.
-
-    A given class with examples but no confidently counted row keeps all of them on the
-    diagonal (no evidence of noise); a class with no examples gets an empty row.
-    """
-    k = len(label_counts)
-    out = np.zeros((k, k), dtype=np.int64)
-    for i in np.flatnonzero(label_counts):
-        if confident_joint[i].sum() > 0:
-            out[i] = apportion(confident_joint[i], int(label_counts[i]))
-        else:
-            out[i, i] = label_counts[i]
-    return out
+    """Dense form of :func:`labelaudit._cells.calibrate`."""
+    return calibrate(Cells.from_dense(confident_joint), label_counts).dense()
 
 
 def _scaled_off_diagonal(confident_joint: np.ndarray, num_examples: int) -> int:

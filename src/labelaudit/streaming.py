@@ -231,7 +231,7 @@ class LabelIssueFinder:
             self._finish(mask)
             return
         plan = PrunePlan(
-            self.filter_by, self._statistics.counts, counts.confident_joint,
+            self.filter_by, self._statistics.counts, counts.joint,
             confident_joint=None, frac_noise=self.frac_noise,
             min_examples_per_class=self.min_examples_per_class, num_to_remove_per_class=None,
         )
