@@ -48,6 +48,7 @@ MAX_BLOCK_ROWS = 1 << 20  # keeps the exact fixed-point sums of pass 1 below 2**
 PARALLEL_MIN_VALUES = 1 << 21  # smaller inputs run in one thread
 SAMPLE_VALUES = 1 << 20  # values of pred_probs that pass 2 keeps as a sample for pass 3
 DENSE_CELLS = 1 << 16  # fewer K x K cells: count and look them up in dense tables
+NARROW_CLASSES = 16  # this many classes or fewer: work column by column on a transposed block
 MIN_SAMPLE_PER_CLASS = 64  # fewer sampled rows of a class: its cells are not bounded
 BOUND_SIGMAS = 4.0  # a bound sits this many binomial standard deviations (+ 4 rows) below
 BOUND_ROWS = 4.0
@@ -168,18 +169,22 @@ def _pair_sum_bound(block: np.ndarray) -> float:
 def check_block_values(block: np.ndarray, start: int) -> None:
     """The value checks of :func:`labelaudit._validate.check_probability_block`, faster.
 
-    Minimum and maximum (NaN propagates into both) and float64 row sums through ``einsum`` (much
-    faster than ``sum(axis=1)`` for few classes) come first. Rows must be within the tolerance by
-    more than the rounding of a K-term float64 sum; only a block where some row is not runs the
-    full check, which raises with the usual message (or accepts the block).
+    Minimum and maximum (NaN propagates into both) and row sums (float64 through ``einsum``, much
+    faster than ``sum(axis=1)``; with few classes, columns of a transposed copy added in the
+    compute dtype) come first. Rows must be within the tolerance by more than the rounding of
+    a K-term sum; only a block where some row is not runs the full check, which raises with the
+    usual message (or accepts the block).
     """
     low, high = block.min(), block.max()
     if not (low >= -VALUE_TOLERANCE and high <= 1 + VALUE_TOLERANCE):
         check_probability_block(block, start)
         return
     k = block.shape[1]
-    sums = np.einsum("ij->i", block, dtype=np.float64)
-    rounding = 2 * k * np.finfo(np.float64).eps * (_SUM_BOUND + 2 * k * VALUE_TOLERANCE)
+    if k <= NARROW_CLASSES:  # few classes: adding the columns of a transposed copy is fastest
+        sums = np.ascontiguousarray(block.T).sum(axis=0, dtype=self_confidence_dtype(block.dtype))
+    else:
+        sums = np.einsum("ij->i", block, dtype=np.float64)
+    rounding = 2 * k * np.finfo(sums.dtype).eps * (_SUM_BOUND + 2 * k * VALUE_TOLERANCE)
     if (np.abs(sums - 1.0) > ROW_SUM_TOLERANCE - rounding).any():
         check_probability_block(block, start)
 
@@ -324,11 +329,53 @@ class CountsPass:
         block = as_work(values)
         m, k = block.shape
         sc = take_labelled(block, labels)
-        upper = _pair_sum_bound(block)
         thresholds = _round_to(block.dtype, self.thresholds, up=True)
+        if k <= NARROW_CLASSES:
+            rows, suggested, agrees = self._classify_narrow(block, sc, thresholds)
+        else:
+            rows, suggested, agrees = self._classify_wide(block, labels, sc, thresholds)
+        given = labels[rows].astype(np.int64)
+        cells = given * k + suggested
+        cells = np.bincount(cells, minlength=k * k) if self.dense else sorted_unique(cells)
+        off = rows[suggested != given] + start
+        sample = None
+        if self.sample_stride:
+            picked = np.arange((-start) % self.sample_stride, m, self.sample_stride)
+            sample = (picked + start, labels[picked], block[picked])
+        return cells, (off, agrees, sample)
+
+    def _classify_narrow(
+        self, block: np.ndarray, sc: np.ndarray, thresholds: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """Counted rows and their suggested class, class by class on the transposed block.
+
+        With few classes, a pass over each column of a transposed copy is several times faster
+        than the same tests along the rows.
+        """
+        columns = np.ascontiguousarray(block.T)
+        num_above = np.zeros(len(sc), dtype=np.int8)
+        index_sum = np.zeros(len(sc), dtype=np.int8)  # the class above, where only one is
+        for j, column in enumerate(columns):
+            above = np.greater_equal(column, thresholds[j]).view(np.int8)
+            num_above += above
+            index_sum += np.multiply(above, np.int8(j), out=above)
+        rows = np.flatnonzero(num_above)
+        suggested = index_sum[rows].astype(np.int64)
+        several = np.flatnonzero(num_above[rows] > 1)
+        suggested[several] = block[rows[several]].argmax(axis=1)
+        agrees = sc >= columns.max(axis=0) if self.with_agrees else None
+        return rows, suggested, agrees
+
+    def _classify_wide(
+        self, block: np.ndarray, labels: np.ndarray, sc: np.ndarray, thresholds: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """Counted rows and their suggested class; rows that are surely on the diagonal (see
+        the class docstring) skip the K-wide tests."""
+        k = block.shape[1]
+        upper = _pair_sum_bound(block)
         sure = (sc >= thresholds[labels]) & (sc > _round_to(block.dtype, upper - self.lowest, up=True))
         unsure = np.flatnonzero(~sure)
-        sub, sub_labels = block[unsure], labels[unsure]
+        sub = block[unsure]
         hits = np.flatnonzero(sub >= thresholds)
         hit_rows = hits // k
         num_above = np.bincount(hit_rows, minlength=len(unsure))
@@ -336,33 +383,25 @@ class CountsPass:
         guess[hit_rows] = hits - hit_rows * k
         several = np.flatnonzero(num_above > 1)
         guess[several] = sub[several].argmax(axis=1)
-        counted = num_above > 0
-        cells = sub_labels[counted].astype(np.int64) * k + guess[counted]
-        cells = np.bincount(cells, minlength=k * k) if self.dense else sorted_unique(cells)
-        diagonal = np.bincount(labels[sure], minlength=k)
-        off = unsure[counted & (guess != sub_labels)] + start
+        counted = np.flatnonzero(num_above)
+        on_diagonal = np.flatnonzero(sure)
+        rows = np.concatenate([on_diagonal, unsure[counted]])
+        suggested = np.concatenate([labels[on_diagonal].astype(np.int64), guess[counted]])
         agrees = None
         if self.with_agrees:
             agrees = sc >= _round_to(block.dtype, upper / 2, up=True)
             check = np.flatnonzero(~agrees)
-            rows = block[check]
-            agrees[check] = take_labelled(rows, labels[check]) >= rows.max(axis=1)
-        sample = None
-        if self.sample_stride:
-            rows = np.arange((-start) % self.sample_stride, m, self.sample_stride)
-            sample = (rows + start, labels[rows], block[rows])
-        return diagonal, cells, (off, agrees, sample)
+            checked = block[check]
+            agrees[check] = take_labelled(checked, labels[check]) >= checked.max(axis=1)
+        return rows, suggested, agrees
 
     def add(self, part: tuple[Any, ...]) -> None:
-        diagonal, cells, rest = part
-        k = self.num_classes
+        cells, rest = part
         if self.dense:
-            self._joint[:: k + 1] += diagonal
             self._joint += cells
         else:
-            on = np.flatnonzero(diagonal)
-            self._pending += [cells, (on * (k + 1), diagonal[on])]
-            self._pending_size += len(cells[0]) + len(on)
+            self._pending.append(cells)
+            self._pending_size += len(cells[0])
             if self._pending_size > max(COMPACT_MIN_PAIRS, len(self._cells.index)):
                 self._merge_cells()
         self._parts.append(rest)
