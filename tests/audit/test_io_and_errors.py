@@ -249,20 +249,12 @@ def test_import_labelaudit_stays_light():
     assert out.stdout.strip() == "False"
 
 
-def test_approximate_search_without_faiss_says_how_to_fix(small, monkeypatch):
-    real_import = builtins.__import__
-
-    def no_faiss(name, *args, **kwargs):
-        if name == "faiss":
-            raise ImportError("No module named 'faiss'")
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", no_faiss)
+def test_unknown_search_is_refused(small):
     frame, X, _ = small
-    with pytest.raises(ImportError, match=r"pip install 'labelaudit\[ann\]'"):
-        _fresh(frame).run(features=X, search="approximate", verbose=False)
     with pytest.raises(ValueError, match="search='fast' is not recognised"):
         _fresh(frame).run(features=X, search="fast", verbose=False)
+    with pytest.raises(ValueError, match="supports metric='euclidean' only"):
+        _fresh(frame).run(features=X, search="approximate", metric="cosine", verbose=False)
 
 
 def test_progress_bar_only_when_asked(capsys):

@@ -136,7 +136,6 @@ def test_clean_data_flags_almost_nothing() -> None:
 
 
 def test_approximate_search_finds_the_same_issues(audit: Audit, planted: Planted) -> None:
-    pytest.importorskip("faiss")
     approx = Audit(data={"y": planted.labels}, label="y").run(
         pred_probs=planted.pred_probs,
         features=planted.features,

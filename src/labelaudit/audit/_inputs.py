@@ -122,7 +122,7 @@ class AuditInputs:
         k: int,
         metric: str,
         n_jobs: int | None,
-        search: str = "exact",
+        search: str = "auto",
     ) -> None:
         self.num_examples = num_examples
         self.labels = labels

@@ -4,26 +4,30 @@ It is built once per audit over the rows whose features are complete, or read fr
 matrix the user passes as ``knn_graph``. An example is never its own neighbour; exact
 duplicates are each other's neighbours at distance 0.
 
-``search="exact"`` (default) uses scikit-learn's ``NearestNeighbors``. ``search="approximate"``
-uses a faiss inverted-file index (``pip install 'labelaudit[ann]'``; Euclidean distance only):
-the rows are split into about ``sqrt(m)`` k-means cells and each row's neighbours are sought in
-its ``APPROXIMATE_PROBE_SHARE`` nearest cells. On the 50k x 128 benchmark data this finds 99.8 %
-of the exact 10 nearest neighbours (recall@10); the benchmark prints the recall it measures.
+Euclidean search is :mod:`labelaudit.audit._search`: ``search="exact"`` gives exactly the
+neighbours of a float64 brute force (ties broken by row), ``search="approximate"`` searches
+each k-means cell among its nearest cells. ``search="auto"`` (the default) is exact while
+``m * m * d`` (complete rows squared times features) is at most ``EXACT_BUDGET`` and
+approximate above it. Measured on the planted benchmark data (``benchmarks/bench_audit.py``),
+the approximate graph finds 99.6 % of the exact 10 nearest neighbours at 50k x 128 and
+APPROX_1M at 1M x 64. Other metrics use scikit-learn's exact ``NearestNeighbors``.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from labelaudit._config import get_config
+
 logger = logging.getLogger(__name__)
 
-SEARCH_METHODS = ("exact", "approximate")
-APPROXIMATE_PROBE_SHARE = 1 / 14  # share of the k-means cells searched per row
-_TRAINING_ROWS_PER_CELL = 40
+SEARCH_METHODS = ("auto", "exact", "approximate")
+EXACT_BUDGET = 2e10  # m * m * d above which search="auto" is approximate (about 1 s of exact)
 
 
 @dataclass(frozen=True)
@@ -90,7 +94,7 @@ def build_knn_graph(
     *,
     metric: str = "euclidean",
     n_jobs: int | None = None,
-    search: str = "exact",
+    search: str = "auto",
 ) -> KnnGraph:
     """The ``k`` nearest neighbours of every row of ``features`` without missing values.
 
@@ -101,8 +105,6 @@ def build_knn_graph(
     >>> g.rows, g.indices.ravel(), g.distances.ravel()
     (array([0, 1, 2]), array([1, 0, 1]), array([1., 1., 2.]))
     """
-    from sklearn.neighbors import NearestNeighbors
-
     rows = np.flatnonzero(~np.isnan(features).any(axis=1))
     if len(rows) < 2:
         raise ValueError(
@@ -110,13 +112,15 @@ def build_knn_graph(
         )
     k = min(k, len(rows) - 1)
     complete = features if len(rows) == len(features) else features[rows]
-    logger.info("building the %s %d-nearest-neighbour graph of %d rows", search, k, len(rows))
-    if search == "approximate":
-        distances, positions = _approximate_neighbors(complete, k)
+    method = choose_search(len(rows), features.shape[1], metric, search)
+    logger.info("building the %s %d-nearest-neighbour graph of %d rows", method, k, len(rows))
+    if metric != "euclidean":
+        from sklearn.neighbors import NearestNeighbors
+
+        search_ = NearestNeighbors(n_neighbors=k, metric=metric, n_jobs=n_jobs).fit(complete)
+        distances, positions = search_.kneighbors()
     else:
-        distances, positions = (
-            NearestNeighbors(n_neighbors=k, metric=metric, n_jobs=n_jobs).fit(complete).kneighbors()
-        )
+        distances, positions = euclidean_neighbors(complete, k, method, n_jobs)
     return KnnGraph(
         rows=rows.astype(np.int64),
         indices=rows[positions].astype(np.int64),
@@ -125,53 +129,42 @@ def build_knn_graph(
     )
 
 
-def import_faiss() -> Any:
-    """The faiss module, or an ImportError that says how to install it."""
-    try:
-        import faiss
-    except ImportError:
-        raise ImportError(
-            "search='approximate' requires faiss: pip install 'labelaudit[ann]' (or use search='exact')."
-        ) from None
-    return faiss
+def choose_search(num_rows: int, num_features: int, metric: str, search: str) -> str:
+    """``"exact"`` or ``"approximate"``: what ``search`` means for data of this size.
 
-
-def _approximate_neighbors(points: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Distances and positions of each row's ``k`` approximate nearest other rows (faiss IVF)."""
-    faiss = import_faiss()
-    x = np.ascontiguousarray(points, dtype=np.float32)
-    m, d = x.shape
-    cells = max(1, min(int(np.sqrt(m)), m // _TRAINING_ROWS_PER_CELL))
-    index = faiss.IndexIVFFlat(faiss.IndexFlatL2(d), d, cells)
-    sample = np.random.default_rng(0).choice(
-        m, size=min(m, cells * _TRAINING_ROWS_PER_CELL), replace=False
-    )
-    index.train(x[np.sort(sample)])
-    index.add(x)
-    index.nprobe = max(1, int(np.ceil(cells * APPROXIMATE_PROBE_SHARE)))
-    squared, found = index.search(x, k + 1)
-    missing = (found < 0).any(axis=1)
-    if missing.any():  # rows whose probed cells held too few rows: search them exactly
-        squared[missing], found[missing] = faiss.knn(x[missing], x, k + 1)
-    return _drop_self(np.sqrt(np.maximum(squared, 0.0)).astype(np.float64), found.astype(np.int64))
-
-
-def _drop_self(distances: np.ndarray, found: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Remove each row's own entry (or, if absent, its farthest) from ``k + 1`` found neighbours.
-
-    >>> _drop_self(np.array([[0.0, 0.0, 1.0], [0.0, 2.0, 3.0]]), np.array([[1, 0, 2], [0, 2, 1]]))
-    (array([[0., 1.],
-           [0., 2.]]), array([[1, 2],
-           [0, 2]]))
+    >>> choose_search(10_000, 64, "euclidean", "auto"), choose_search(50_000, 128, "euclidean", "auto")
+    ('exact', 'approximate')
     """
-    own = found == np.arange(len(found))[:, None]
-    own[~own.any(axis=1), -1] = True
-    own &= np.cumsum(own, axis=1) == 1
-    keep = ~own
-    k = found.shape[1] - 1
-    distances, found = distances[keep].reshape(-1, k), found[keep].reshape(-1, k)
-    order = np.lexsort((found, distances), axis=1)
-    return np.take_along_axis(distances, order, axis=1), np.take_along_axis(found, order, axis=1)
+    if search != "auto":
+        return search
+    if metric != "euclidean" or float(num_rows) ** 2 * num_features <= EXACT_BUDGET:
+        return "exact"
+    return "approximate"
+
+
+def euclidean_neighbors(
+    points: np.ndarray, k: int, method: str, n_jobs: int | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Exact or approximate Euclidean neighbours, on ``n_jobs`` threads over row blocks.
+
+    ``n_jobs=None`` uses as many threads as BLAS would; while several threads run blocks,
+    each block's matrix product runs on one BLAS thread.
+    """
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    from labelaudit.audit._search import approximate_neighbors, exact_neighbors
+
+    search = approximate_neighbors if method == "approximate" else exact_neighbors
+    workers = n_jobs or get_config()["n_jobs"]
+    if workers is None:
+        blas = [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"]
+        workers = max([1, *blas])
+    elif workers == -1:
+        workers = os.cpu_count() or 1
+    if workers == 1:
+        return search(points, k)
+    with threadpool_limits(limits=1, user_api="blas"):
+        return search(points, k, workers=workers)
 
 
 def graph_from_csr(knn_graph: Any, num_examples: int, k: int) -> KnnGraph:

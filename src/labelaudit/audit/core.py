@@ -14,7 +14,7 @@ import pandas as pd
 from labelaudit._validate import as_pred_probs, check_choice, check_n_jobs
 from labelaudit.audit._base import Check, CheckResult, available_checks, get_check
 from labelaudit.audit._inputs import AuditInputs, as_features, as_frame, encode_audit_labels
-from labelaudit.audit._knn import SEARCH_METHODS, KnnGraph, import_faiss
+from labelaudit.audit._knn import SEARCH_METHODS, KnnGraph
 from labelaudit.audit.outlier import _check_k
 from labelaudit.noise import Passes
 
@@ -169,7 +169,7 @@ class Audit:
         issue_types: Any = None,
         k: int = 10,
         metric: str = "euclidean",
-        search: str = "exact",
+        search: str = "auto",
         n_jobs: int | None = None,
         verbose: bool | None = None,
     ) -> Audit:
@@ -192,10 +192,10 @@ class Audit:
             Neighbours per example in the shared graph.
         metric : str, default "euclidean"
             Distance for the neighbour search (any scikit-learn metric).
-        search : {"exact", "approximate"}, default "exact"
-            Neighbour search: exact (scikit-learn), or an approximate faiss index for large
-            data (``pip install 'labelaudit[ann]'``, Euclidean only; see
-            :mod:`labelaudit.audit._knn` for its measured recall).
+        search : {"auto", "exact", "approximate"}, default "auto"
+            Neighbour search: exact, or approximate (Euclidean only) for large data; "auto"
+            is exact up to about 10k rows of 128 features (see :mod:`labelaudit.audit._knn`
+            for the rule and the measured recall).
         n_jobs : int, optional
             Parallel jobs for the neighbour search and the core passes.
         verbose : bool, optional
@@ -210,13 +210,10 @@ class Audit:
 
         plan = resolve_issue_types(issue_types)
         check_choice("search", search, SEARCH_METHODS)
-        if search == "approximate":
-            if metric != "euclidean":
-                raise ValueError(
-                    f"search='approximate' supports metric='euclidean' only; got metric={metric!r}."
-                )
-            if features is not None and knn_graph is None:
-                import_faiss()
+        if search == "approximate" and metric != "euclidean":
+            raise ValueError(
+                f"search='approximate' supports metric='euclidean' only; got metric={metric!r}."
+            )
         inputs = self._inputs(
             pred_probs, features, knn_graph, _check_k(k), metric, search, check_n_jobs(n_jobs)
         )
