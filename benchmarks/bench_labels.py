@@ -7,10 +7,13 @@ cleanlab is the peer measured against and lives only in the benchmark venv:
     python3 -m venv benchmarks/.venv-labels
     benchmarks/.venv-labels/bin/pip install -e . cleanlab
     benchmarks/.venv-labels/bin/python benchmarks/bench_labels.py --n 100000
+    benchmarks/.venv-labels/bin/python benchmarks/bench_labels.py --n 10000 --seeds 5
 
 Both use every core (labelaudit with ``n_jobs=-1``, cleanlab by its default). Prints a
 Markdown table: detection quality (AUROC / AUPRC of the scores for the planted errors,
-precision / recall of the flagged set), consensus accuracy, and seconds per call.
+precision / recall of the flagged set), consensus accuracy, and seconds per call. With
+``--seeds S`` every task runs on the data of seeds ``seed .. seed + S - 1`` and the table
+gives mean ± standard deviation over them (seconds: the mean).
 """
 
 from __future__ import annotations
@@ -179,6 +182,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=100_000, help="examples per task")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seeds", type=int, default=1, help="average over this many seeds from --seed")
     parser.add_argument("--tasks", default="multilabel,multiannotator,regression")
     parser.add_argument("--repeat", type=int, default=1, help="time each call this often, keep the fastest")
     args = parser.parse_args()
@@ -186,11 +190,26 @@ def main() -> None:
     REPEAT = args.repeat
     warnings.filterwarnings("ignore")
     runs = {"multilabel": bench_multilabel, "multiannotator": bench_multiannotator, "regression": bench_regression}
-    print(f"n = {args.n}, seed = {args.seed}, fastest of {args.repeat} run(s)\n")
+    seeds = range(args.seed, args.seed + args.seeds)
+    print(f"n = {args.n}, seeds = {list(seeds)}, fastest of {args.repeat} run(s)\n")
     rows = []
     for task in args.tasks.split(","):
-        rows += runs[task](args.n, args.seed)
-    print(markdown(pd.DataFrame(rows)))
+        for seed in seeds:
+            rows += [{**row, "seed": seed} for row in runs[task](args.n, seed)]
+    table = pd.DataFrame(rows).drop(columns="seed")
+    print(markdown(table if args.seeds == 1 else over_seeds(table)))
+
+
+def over_seeds(table: pd.DataFrame) -> pd.DataFrame:
+    """Mean ± standard deviation of each (task, library) over seeds; seconds: the mean."""
+    groups = table.groupby(["task", "library"], sort=False)
+    mean, sd = groups.mean(), groups.std()
+    out = mean.astype(object)
+    for column in mean.columns.drop("seconds", errors="ignore"):
+        out[column] = [
+            "" if np.isnan(m) else f"{m:.4f} ± {s:.4f}" for m, s in zip(mean[column], sd[column])
+        ]
+    return out.reset_index()
 
 
 def markdown(table: pd.DataFrame) -> str:
