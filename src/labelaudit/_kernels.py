@@ -46,7 +46,7 @@ T = TypeVar("T")
 VALUES_PER_BLOCK = 1 << 20  # about 1M values (4-8 MB) per block by default
 MAX_BLOCK_ROWS = 1 << 20  # keeps the exact fixed-point sums of pass 1 below 2**53 per block
 PARALLEL_MIN_VALUES = 1 << 21  # smaller inputs run in one thread
-SAMPLE_VALUES = 1 << 20  # values of pred_probs that pass 2 keeps as a sample for pass 3
+SAMPLE_VALUES = 1 << 22  # values of pred_probs that pass 2 keeps as a sample for pass 3
 DENSE_CELLS = 1 << 16  # fewer K x K cells: count and look them up in dense tables
 NARROW_CLASSES = 16  # this many classes or fewer: work column by column on a transposed block
 MIN_SAMPLE_PER_CLASS = 64  # fewer sampled rows of a class: its cells are not bounded
@@ -375,7 +375,7 @@ class CountsPass:
         upper = _pair_sum_bound(block)
         sure = (sc >= thresholds[labels]) & (sc > _round_to(block.dtype, upper - self.lowest, up=True))
         unsure = np.flatnonzero(~sure)
-        sub = block[unsure]
+        sub = block.take(unsure, axis=0)
         hits = np.flatnonzero(sub >= thresholds)
         hit_rows = hits // k
         num_above = np.bincount(hit_rows, minlength=len(unsure))
@@ -665,30 +665,17 @@ class MarginPass:
         sc = take_labelled(block, labels)
         cut = (_pair_sum_bound(block) - self._lowest + _MARGIN_SLACK) / 2
         rows = np.flatnonzero(sc <= _round_to(block.dtype, cut, up=True)[labels])
-        row_labels = labels[rows]
-        if self.dense:
-            margins = block[rows] - sc[rows, None]
-            hits = np.flatnonzero(margins >= self._bounds_in(block.dtype)[row_labels])
-            local = hits // k
-            column = hits - local * k
-            row = rows[local]
-            margin = margins.reshape(-1)[hits]
-            cell = self.cell_of[row_labels[local].astype(np.int64) * k + column]
+        if k <= NARROW_CLASSES:
+            cell, row, value = self._pairs_narrow(block, labels, sc, rows)
+        elif self.dense:
+            cell, row, value = self._pairs_dense(block, labels, sc, rows)
         else:
-            lengths = self.num_columns[row_labels]
-            pairs = int(lengths.sum())
-            firsts = np.repeat(self.indptr[row_labels] - (np.cumsum(lengths) - lengths), lengths)
-            cell = firsts + np.arange(pairs)
-            row = np.repeat(rows, lengths)
-            column = self.cell_column[cell]
-            margin = np.take(block.reshape(-1), row * k + column) - sc[row]
-            keep = np.flatnonzero(margin >= self._bounds_in(block.dtype)[cell])
-            cell, row, column, margin = cell[keep], row[keep], column[keep], margin[keep]
-        margin64 = np.take(block.reshape(-1), row * k + column).astype(np.float64)
-        margin64 -= sc[row]
+            cell, row, value = self._pairs_sparse(block, labels, sc, rows)
+        margin64 = value.astype(np.float64)
+        margin64 -= sc[row]  # exact: both are float32 or float64 values
         reached = np.bincount(cell[margin64 >= self._tau[cell]], minlength=len(self.cells))
         agrees = np.zeros(len(row), dtype=bool)
-        unsure = np.flatnonzero(margin <= 0)  # a positive margin: the row's label is not on top
+        unsure = np.flatnonzero(margin64 <= 0)  # a positive margin: the row's label is not on top
         if unsure.size:
             look = sorted_unique(row[unsure])[0]
             top = sc[look] >= block[look].max(axis=1)
@@ -700,6 +687,54 @@ class MarginPass:
         key = 0.0 - margin64[kept]  # 0.0 - : a margin of 0 gets the key +0.0
         pair = (cell[kept], key, row[kept] + start, agrees[kept])
         return reached, sure_counts, sure_rows, pair
+
+    def _pairs_narrow(
+        self, block: np.ndarray, labels: np.ndarray, sc: np.ndarray, rows: np.ndarray
+    ) -> tuple[np.ndarray, ...]:
+        """(cell, row, p[row, column]) of the pairs of ``rows`` whose margin reaches their cell's
+        bound, column by column on a transposed copy (few classes)."""
+        k = block.shape[1]
+        columns = np.ascontiguousarray(block.take(rows, axis=0).T)
+        row_sc, row_labels = sc[rows], labels[rows]
+        bounds = self._bounds_in(block.dtype).T  # [column, given class]
+        local, column, value = [], [], []
+        for j in np.flatnonzero((bounds < np.inf).any(axis=1)):  # columns of some active cell
+            hits = np.flatnonzero(columns[j] - row_sc >= bounds[j][row_labels])
+            local.append(hits)
+            column.append(np.full(len(hits), j))
+            value.append(columns[j][hits])
+        if not local:
+            return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, block.dtype)
+        hits = np.concatenate(local)
+        cell = self.cell_of[row_labels[hits].astype(np.int64) * k + np.concatenate(column)]
+        return cell, rows[hits], np.concatenate(value)
+
+    def _pairs_dense(
+        self, block: np.ndarray, labels: np.ndarray, sc: np.ndarray, rows: np.ndarray
+    ) -> tuple[np.ndarray, ...]:
+        """The same pairs, tested along the rows against a K x K table of bounds."""
+        k = block.shape[1]
+        row_labels = labels[rows]
+        sub = block.take(rows, axis=0)
+        hits = np.flatnonzero(sub - sc[rows, None] >= self._bounds_in(block.dtype)[row_labels])
+        local = hits // k
+        cell = self.cell_of[row_labels[local].astype(np.int64) * k + (hits - local * k)]
+        return cell, rows[local], sub.reshape(-1)[hits]
+
+    def _pairs_sparse(
+        self, block: np.ndarray, labels: np.ndarray, sc: np.ndarray, rows: np.ndarray
+    ) -> tuple[np.ndarray, ...]:
+        """The same pairs, visiting only the active cells of each row's class (many classes)."""
+        k = block.shape[1]
+        row_labels = labels[rows]
+        lengths = self.num_columns[row_labels]
+        pairs = int(lengths.sum())
+        firsts = np.repeat(self.indptr[row_labels] - (np.cumsum(lengths) - lengths), lengths)
+        cell = firsts + np.arange(pairs)
+        row = np.repeat(rows, lengths)
+        value = np.take(block.reshape(-1), row * k + self.cell_column[cell])
+        keep = np.flatnonzero(value - sc[row] >= self._bounds_in(block.dtype)[cell])
+        return cell[keep], row[keep], value[keep]
 
     def add(self, part: tuple[Any, ...]) -> None:
         reached, sure_counts, sure_rows, pair = part
