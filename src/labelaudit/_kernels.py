@@ -156,29 +156,30 @@ def _round_to(dtype: np.dtype, values: Any, up: bool) -> np.ndarray:
     return out
 
 
-def _pair_sum_bound(block: np.ndarray) -> float:
+def _pair_sum_bound(block: np.ndarray, lowest_value: float | None) -> float:
     """A bound on ``p[j] + p[i]`` for any two classes of any row of a checked block.
 
     A row sums to at most ``_SUM_BOUND``, so ``p[j] <= _SUM_BOUND - p[i] - (the other values)``,
-    and the other values are at least the block's minimum (which may be slightly negative).
+    and the other values are at least ``lowest_value`` (the smallest value of ``pred_probs``,
+    found by pass 1; the block's own minimum when None), which may be slightly negative.
     """
-    low = float(block.min())
+    low = float(block.min()) if lowest_value is None else lowest_value
     return _SUM_BOUND + (block.shape[1] - 2) * max(0.0, -low)
 
 
-def check_block_values(block: np.ndarray, start: int) -> None:
+def check_block_values(block: np.ndarray, start: int) -> float:
     """The value checks of :func:`labelaudit._validate.check_probability_block`, faster.
 
     Minimum and maximum (NaN propagates into both) and row sums (float64 through ``einsum``, much
     faster than ``sum(axis=1)``; with few classes, columns of a transposed copy added in the
     compute dtype) come first. Rows must be within the tolerance by more than the rounding of
     a K-term sum; only a block where some row is not runs the full check, which raises with the
-    usual message (or accepts the block).
+    usual message (or accepts the block). Returns the block's smallest value.
     """
     low, high = block.min(), block.max()
     if not (low >= -VALUE_TOLERANCE and high <= 1 + VALUE_TOLERANCE):
         check_probability_block(block, start)
-        return
+        return float(low)
     k = block.shape[1]
     if k <= NARROW_CLASSES:  # few classes: adding the columns of a transposed copy is fastest
         sums = np.ascontiguousarray(block.T).sum(axis=0, dtype=self_confidence_dtype(block.dtype))
@@ -187,6 +188,7 @@ def check_block_values(block: np.ndarray, start: int) -> None:
     rounding = 2 * k * np.finfo(sums.dtype).eps * (_SUM_BOUND + 2 * k * VALUE_TOLERANCE)
     if (np.abs(sums - 1.0) > ROW_SUM_TOLERANCE - rounding).any():
         check_probability_block(block, start)
+    return float(low)
 
 
 def _fixed_point_digits(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -209,6 +211,7 @@ class ClassStatistics:
 
     counts: np.ndarray  # examples per given class, int64 (K,)
     thresholds: np.ndarray  # mean self-confidence per class, float64 (K,); inf where count is 0
+    lowest_value: float  # the smallest value of pred_probs (inf when there are no rows)
     self_confidence: np.ndarray | None  # p[i, labels[i]] per row, when asked for
 
 
@@ -225,9 +228,10 @@ class StatisticsPass:
         self.keep_self_confidence = keep_self_confidence
         self._sums = np.zeros((3, num_classes), dtype=np.int64)  # counts, high and low digits
         self._self_confidence: list[np.ndarray] = []
+        self._lowest_value = math.inf
 
-    def block(self, start: int, labels: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, Any]:
-        check_block_values(values, start)
+    def block(self, start: int, labels: np.ndarray, values: np.ndarray) -> tuple[Any, ...]:
+        low = check_block_values(values, start)
         k = self.num_classes
         sc = take_labelled(as_work(values), labels)
         hi, lo = _fixed_point_digits(sc.astype(np.float64))
@@ -238,12 +242,13 @@ class StatisticsPass:
                 np.bincount(labels, weights=lo, minlength=k).astype(np.int64),
             ]
         )
-        return sums, sc if self.keep_self_confidence else None
+        return sums, sc if self.keep_self_confidence else None, low
 
-    def add(self, part: tuple[np.ndarray, Any]) -> None:
+    def add(self, part: tuple[Any, ...]) -> None:
         self._sums += part[0]
         if part[1] is not None:
             self._self_confidence.append(part[1])
+        self._lowest_value = min(self._lowest_value, part[2])
 
     def result(self) -> ClassStatistics:
         counts, hi_sum, lo_sum = self._sums
@@ -253,7 +258,10 @@ class StatisticsPass:
             # int / int is correctly rounded in Python
             thresholds[j] = (int(hi_sum[j]) * (1 << 31) + int(lo_sum[j])) / (scale * int(counts[j]))
         kept = np.concatenate(self._self_confidence) if self.keep_self_confidence else None
-        return ClassStatistics(counts=counts.copy(), thresholds=thresholds, self_confidence=kept)
+        return ClassStatistics(
+            counts=counts.copy(), thresholds=thresholds, lowest_value=self._lowest_value,
+            self_confidence=kept,
+        )
 
 
 def class_statistics(
@@ -311,8 +319,10 @@ class CountsPass:
         *,
         with_agrees: bool = True,
         sample_stride: int = 0,
+        lowest_value: float | None = None,
     ) -> None:
         self.thresholds = np.asarray(thresholds, dtype=np.float64)
+        self.lowest_value = lowest_value  # of pred_probs, from pass 1 (see _pair_sum_bound)
         self.num_classes = len(self.thresholds)
         finite = self.thresholds[np.isfinite(self.thresholds)]
         self.lowest = float(finite.min()) if finite.size else math.inf
@@ -372,7 +382,7 @@ class CountsPass:
         """Counted rows and their suggested class; rows that are surely on the diagonal (see
         the class docstring) skip the K-wide tests."""
         k = block.shape[1]
-        upper = _pair_sum_bound(block)
+        upper = _pair_sum_bound(block, self.lowest_value)
         sure = (sc >= thresholds[labels]) & (sc > _round_to(block.dtype, upper - self.lowest, up=True))
         unsure = np.flatnonzero(~sure)
         sub = block.take(unsure, axis=0)
@@ -443,11 +453,13 @@ def confident_counts(
     n_jobs: int | None,
     with_agrees: bool = True,
     with_sample: bool = False,
+    lowest_value: float | None = None,
 ) -> ConfidentCounts:
     """Run :class:`CountsPass` over an array."""
     n, k = pred_probs.shape
     task = CountsPass(
-        thresholds, with_agrees=with_agrees, sample_stride=sample_stride(n, k) if with_sample else 0
+        thresholds, with_agrees=with_agrees, sample_stride=sample_stride(n, k) if with_sample else 0,
+        lowest_value=lowest_value,
     )
     run_pass(task, codes, pred_probs, n_jobs=n_jobs)
     return task.result()
@@ -579,9 +591,11 @@ class MarginPass:
         num_per_cell: Cells,
         class_counts: np.ndarray,
         sample: RowSample | None = None,
+        lowest_value: float | None = None,
     ) -> None:
         k = len(class_counts)
         self.num_classes = k
+        self.lowest_value = lowest_value  # of pred_probs, from pass 1 (see _pair_sum_bound)
         self.cells = num_per_cell.index  # active cells in row-major order
         self.limit = num_per_cell.value.astype(np.int64)
         self.cell_class = self.cells // k
@@ -663,7 +677,7 @@ class MarginPass:
         block = as_work(values)
         k = block.shape[1]
         sc = take_labelled(block, labels)
-        cut = (_pair_sum_bound(block) - self._lowest + _MARGIN_SLACK) / 2
+        cut = (_pair_sum_bound(block, self.lowest_value) - self._lowest + _MARGIN_SLACK) / 2
         rows = np.flatnonzero(sc <= _round_to(block.dtype, cut, up=True)[labels])
         if k <= NARROW_CLASSES:
             cell, row, value = self._pairs_narrow(block, labels, sc, rows)
@@ -808,9 +822,10 @@ def largest_margin_rows(
     sample: RowSample | None,
     *,
     n_jobs: int | None,
+    lowest_value: float | None = None,
 ) -> np.ndarray:
     """Run :class:`MarginPass` over an array (again if a bound was too tight); flagged mask."""
-    task = MarginPass(num_per_cell, class_counts, sample)
+    task = MarginPass(num_per_cell, class_counts, sample, lowest_value)
     run_pass(task, codes, pred_probs, n_jobs=n_jobs)
     while not task.finish():
         run_pass(task, codes, pred_probs, n_jobs=n_jobs)

@@ -327,13 +327,16 @@ class DaskPasses(Passes):
     @cached_property
     def counts(self) -> ConfidentCounts:
         stride = sample_stride(self.num_examples, self.num_classes) if self._with_sample else 0
-        task = CountsPass(self.stats.thresholds, with_agrees=False, sample_stride=stride)
+        task = CountsPass(
+            self.stats.thresholds, with_agrees=False, sample_stride=stride,
+            lowest_value=self.stats.lowest_value,
+        )
         self.run(task)
         return task.result()
 
     def margin_rows(self, plan: PrunePlan) -> np.ndarray:
         """Rows that pass 3 (largest margins per cell) flags, sorted."""
-        task = MarginPass(plan.per_cell, plan.label_counts, self.counts.sample)
+        task = MarginPass(plan.per_cell, plan.label_counts, self.counts.sample, self.stats.lowest_value)
         self.run(task)
         while not task.finish():
             self.run(task)

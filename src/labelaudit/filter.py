@@ -274,7 +274,7 @@ def _prune(
     if plan.per_cell is not None:
         mask &= largest_margin_rows(
             codes, passes.pred_probs, plan.per_cell, plan.label_counts, passes.counts.sample,
-            n_jobs=passes.n_jobs,
+            n_jobs=passes.n_jobs, lowest_value=passes.stats.lowest_value,
         )
     return mask
 

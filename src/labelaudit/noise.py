@@ -113,6 +113,7 @@ class Passes:
             n_jobs=self.n_jobs,
             with_agrees=self._with_agrees,
             with_sample=self._with_sample,
+            lowest_value=self.stats.lowest_value,
         )
 
     def calibrated_joint(self) -> np.ndarray:

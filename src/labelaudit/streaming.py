@@ -216,6 +216,7 @@ class LabelIssueFinder:
             self.thresholds_,
             with_agrees=self.filter_by in ("predicted_neq_given", "prune_by_class", "both"),
             sample_stride=sample_stride(self.num_examples_, len(self.thresholds_)) if with_sample else 0,
+            lowest_value=self._statistics.lowest_value,
         )
 
     def _after_counts(self) -> None:
@@ -239,7 +240,9 @@ class LabelIssueFinder:
         if plan.per_cell is None:
             self._finish(self._class_mask)
             return
-        self._task = MarginPass(plan.per_cell, plan.label_counts, counts.sample)
+        self._task = MarginPass(
+            plan.per_cell, plan.label_counts, counts.sample, self._statistics.lowest_value
+        )
 
     def _finish(self, mask: np.ndarray) -> None:
         self.label_issues_ = mask
