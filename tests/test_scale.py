@@ -199,3 +199,31 @@ def test_values_just_inside_the_tolerance_pass_the_fast_check() -> None:
     pred_probs[2, 0] += np.float32(0.0011)
     with pytest.raises(ValueError, match="row 2 sums to"):
         la.find_label_issues([0, 1, 2, 3], pred_probs)
+
+
+class ChunkedArray:
+    """A stand-in for a zarr / h5py array: ``.shape``, ``.ndim``, ``.dtype``, ``.chunks``, row
+    slicing; it records every row range read."""
+
+    def __init__(self, values: np.ndarray, chunk_rows: int) -> None:
+        self.values, self.shape, self.ndim, self.dtype = values, values.shape, 2, values.dtype
+        self.chunks = (chunk_rows, values.shape[1])
+        self.reads: list[tuple[int, int]] = []
+
+    def __getitem__(self, rows: slice) -> np.ndarray:
+        self.reads.append((rows.start, rows.stop))
+        return self.values[rows]
+
+
+@pytest.mark.parametrize("chunk_rows", [7, 300, 5000])
+def test_blocks_follow_the_stored_chunks(chunk_rows: int) -> None:
+    rng = np.random.default_rng(5)
+    labels = rng.integers(0, 4, 2000)
+    pred_probs = rng.dirichlet(np.ones(4), 2000).astype(np.float32)
+    chunked = ChunkedArray(pred_probs, chunk_rows)
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(kernels, "VALUES_PER_BLOCK", 1000)  # 250 rows per block before aligning
+        assert np.array_equal(la.find_label_issues(labels, chunked), la.find_label_issues(labels, pred_probs))
+    starts = sorted({a for a, _ in chunked.reads})
+    assert all(a % chunk_rows == 0 for a in starts)  # every read starts a chunk ...
+    assert all(b == min(a + max(chunk_rows, 250 - 250 % chunk_rows), 2000) for a, b in chunked.reads)

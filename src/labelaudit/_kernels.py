@@ -58,11 +58,31 @@ _SUM_BOUND = 1.0 + ROW_SUM_TOLERANCE + 1e-9  # no row sums to more (checked in p
 _MARGIN_SLACK = 1e-6  # more than the rounding of a margin in float32
 
 
-def block_bounds(num_rows: int, num_classes: int) -> list[tuple[int, int]]:
-    """Row ranges ``[start, stop)`` of the blocks (size from the config or automatic)."""
-    rows = get_config()["block_rows"] or max(1, VALUES_PER_BLOCK // num_classes)
+def block_bounds(num_rows: int, num_classes: int, chunk_rows: int | None = None) -> list[tuple[int, int]]:
+    """Row ranges ``[start, stop)`` of the blocks (size from the config or automatic).
+
+    An automatic size is a whole number of ``chunk_rows`` (the row chunks of a zarr or HDF5
+    array) so each stored chunk is read and decompressed once: several chunks per block, or
+    one chunk per block when a chunk alone is larger.
+
+    >>> block_bounds(10, 1 << 19, chunk_rows=3)
+    [(0, 3), (3, 6), (6, 9), (9, 10)]
+    """
+    rows = get_config()["block_rows"]
+    if not rows:
+        rows = max(1, VALUES_PER_BLOCK // num_classes)
+        if chunk_rows:
+            rows = max(rows - rows % chunk_rows, chunk_rows)
     rows = min(rows, MAX_BLOCK_ROWS)
     return [(s, min(s + rows, num_rows)) for s in range(0, num_rows, rows)]
+
+
+def storage_chunk_rows(array: Any) -> int | None:
+    """Rows per stored chunk of a chunked array (zarr, h5py), or None (in memory, memory map)."""
+    chunks = getattr(array, "chunks", None)
+    if isinstance(chunks, tuple) and chunks and isinstance(chunks[0], (int, np.integer)):
+        return int(chunks[0])
+    return None
 
 
 def resolve_n_jobs(n_jobs: int | None) -> int:
@@ -73,14 +93,18 @@ def resolve_n_jobs(n_jobs: int | None) -> int:
 
 
 def map_blocks(
-    func: Callable[[int, int], T], shape: tuple[int, int], n_jobs: int | None
+    func: Callable[[int, int], T],
+    shape: tuple[int, int],
+    n_jobs: int | None,
+    *,
+    chunk_rows: int | None = None,
 ) -> Iterator[T]:
     """Apply ``func(start, stop)`` to every block, yielding results in block order.
 
     Threads are used when ``n_jobs > 1`` and the input is large enough; numpy releases the GIL
     inside the per-block work, and results are consumed in block order either way.
     """
-    bounds = block_bounds(*shape)
+    bounds = block_bounds(*shape, chunk_rows=chunk_rows)
     workers = min(resolve_n_jobs(n_jobs), len(bounds))
     if workers <= 1 or shape[0] * shape[1] < PARALLEL_MIN_VALUES:
         for start, stop in bounds:
@@ -112,7 +136,9 @@ def run_pass(
         values = read_block(pred_probs, start, stop)
         return task.block(offset + start, codes[start:stop], values)
 
-    for part in map_blocks(work, tuple(pred_probs.shape), n_jobs):
+    for part in map_blocks(
+        work, tuple(pred_probs.shape), n_jobs, chunk_rows=storage_chunk_rows(pred_probs)
+    ):
         task.add(part)
 
 
@@ -517,7 +543,7 @@ def label_scores(
             check_block_values(block, start)
         out[start:stop] = score_block(block, codes[start:stop], method, adjust)
 
-    for _ in map_blocks(work, (n, k), n_jobs):
+    for _ in map_blocks(work, (n, k), n_jobs, chunk_rows=storage_chunk_rows(pred_probs)):
         pass
     return out
 
