@@ -126,7 +126,7 @@ def main() -> None:
     parser.add_argument("--d", type=int, default=128)
     parser.add_argument("--classes", type=int, default=10)
     parser.add_argument("--skip-reference", action="store_true")
-    parser.add_argument("--search", choices=["exact", "approximate"], default="exact")
+    parser.add_argument("--search", choices=["auto", "exact", "approximate"], default="auto")
     parser.add_argument("--child", choices=["labelaudit", "reference"])
     parser.add_argument("--folder", type=Path)
     args = parser.parse_args()

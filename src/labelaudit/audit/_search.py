@@ -40,8 +40,8 @@ TARGET_RECALL = 0.99  # share of the sampled rows' exact neighbours the probed c
 RECALL_SAMPLE = 1000  # rows whose exact neighbours choose how many cells are probed
 KMEANS_ITERATIONS = 10
 KMEANS_SAMPLE_PER_CELL = 64
-_PREPARE_ROWS = 1 << 16
-_PAIRS = 4096  # candidate pairs whose exact distances are computed at a time  # rows centred and converted at a time
+_PREPARE_ROWS = 1 << 16  # rows centred and converted at a time
+_PAIRS = 4096  # candidate pairs whose exact distances are computed at a time
 _ROUNDING = 2.0 * 2.0**-24  # twice the unit roundoff of float32
 
 
@@ -123,43 +123,67 @@ class Base:
         minima = by_group.min(axis=1)
         c = min(2 * k + 1, len(self.rows) - excluded)
         t = np.partition(minima if c <= self.num_groups else s, c - 1, axis=1)[:, c - 1]
-        row, column = self._within(by_group, minima, np.arange(b), t)
-        d2, found = self._top(queries, row, column, k, b)
         slack = _ROUNDING * (d + 8) * (np.sqrt(query_norms) + self.radius) ** 2
+        d2, found = self._top(queries, *self._within(by_group, minima, np.arange(b), t), k, slack)
         unsure = np.flatnonzero(query_norms + t - slack < d2[:, -1])
         if len(unsure):
             bound = d2[unsure, -1] - query_norms[unsure] + slack[unsure]
-            row, column = self._within(by_group, minima, unsure, bound)
-            d2[unsure], found[unsure] = self._top(queries[unsure], row, column, k, len(unsure))
+            candidates = self._within(by_group, minima, unsure, bound)
+            d2[unsure], found[unsure] = self._top(queries[unsure], *candidates, k, slack[unsure])
         return d2, found
 
     def _within(
         self, by_group: np.ndarray, minima: np.ndarray, rows: np.ndarray, bound: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """``(i, column)`` of every screen value of row ``rows[i]`` at most ``bound[i]``."""
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(i, column, value)`` of every screen value of row ``rows[i]`` at most ``bound[i]``."""
         i, group = np.nonzero(minima[rows] <= bound[:, None])
-        pair, member = np.nonzero(by_group[rows[i], :, group] <= bound[i, None])
-        return i[pair], member * self.num_groups + group[pair]
+        values = by_group[rows[i], :, group]
+        pair, member = np.nonzero(values <= bound[i, None])
+        return i[pair], member * self.num_groups + group[pair], values[pair, member]
 
     def _top(
-        self, queries: np.ndarray, row: np.ndarray, column: np.ndarray, k: int, b: int
+        self,
+        queries: np.ndarray,
+        row: np.ndarray,
+        column: np.ndarray,
+        value: np.ndarray,
+        k: int,
+        slack: np.ndarray,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """The ``k`` nearest of the candidate pairs (query ``row`` ascending, base ``column``)."""
-        found = self.rows[column]
+        """The ``k`` nearest of candidate pairs (query ``row`` ascending, base ``column``).
+
+        A candidate whose screen ``value`` exceeds the ``k``-th smallest of its row by more
+        than twice the rounding ``slack`` is farther than ``k`` others and is dropped first.
+        """
+        b = len(queries)
+        kth = np.partition(_table(row, value, b, np.inf), k - 1, axis=1)[:, k - 1]
+        keep = value <= kth[row] + 2 * slack[row]
+        row, found = row[keep], self.rows[column[keep]]
         d2 = np.empty(len(row))
         for start in range(0, len(row), _PAIRS):  # small pieces stay in cache
             part = slice(start, start + _PAIRS)
             diff = np.asarray(queries[row[part]], dtype=np.float64)
             diff -= self.points[found[part]]
             d2[part] = np.einsum("ij,ij->i", diff, diff)
-        counts = np.bincount(row, minlength=b)
-        place = np.arange(len(row)) - (np.cumsum(counts) - counts)[row]
-        table = np.full((b, counts.max()), np.inf)
-        table[row, place] = d2
-        rows_table = np.full(table.shape, np.iinfo(np.int64).max)
-        rows_table[row, place] = found
-        order = np.lexsort((rows_table, table), axis=1)[:, :k]
-        return np.take_along_axis(table, order, 1), np.take_along_axis(rows_table, order, 1)
+        d2_table = _table(row, d2, b, np.inf)
+        rows_table = _table(row, found, b, np.iinfo(np.int64).max)
+        order = np.lexsort((rows_table, d2_table), axis=1)[:, :k]
+        return np.take_along_axis(d2_table, order, 1), np.take_along_axis(rows_table, order, 1)
+
+
+def _table(row: np.ndarray, values: np.ndarray, b: int, fill: Any) -> np.ndarray:
+    """``values`` laid out as ``b`` table rows by their (ascending) ``row``, padded with ``fill``.
+
+    >>> _table(np.array([0, 0, 2]), np.array([5, 6, 7]), 3, -1)
+    array([[ 5,  6],
+           [-1, -1],
+           [ 7, -1]])
+    """
+    counts = np.bincount(row, minlength=b)
+    place = np.arange(len(row)) - (np.cumsum(counts) - counts)[row]
+    table = np.full((b, max(1, counts.max(initial=0))), fill, dtype=values.dtype)
+    table[row, place] = values
+    return table
 
 
 def exact_neighbors(
@@ -287,15 +311,19 @@ def kmeans(
 def nearest_center(
     points: np.ndarray, centers: np.ndarray, center: np.ndarray, workers: int
 ) -> np.ndarray:
-    """Index of the nearest of ``centers`` for every row of ``points`` (ties: lowest index)."""
-    base = Base(centers, np.arange(len(centers)), screen_rows(centers, None, center), center)
-    rows = block_rows_for(len(base), points.shape[1])
-    parts = run_blocks(
-        lambda start: base.nearest(np.asarray(points[start : start + rows]), 1)[1][:, 0],
-        range(0, len(points), rows),
-        workers,
-    )
-    return np.concatenate(parts)
+    """Index of the nearest of ``centers`` for every row of ``points``, by the float32 screen.
+
+    Rounding may pick a centre a hair farther than the nearest; a cell is only a search region.
+    """
+    screen = screen_rows(centers, np.arange(len(centers)), center)
+    weights, norms = np.ascontiguousarray(-2.0 * screen[:, :-1].T), screen[:, -1]
+    rows = block_rows_for(len(centers), points.shape[1])
+
+    def work(start: int) -> np.ndarray:
+        block = np.asarray(points[start : start + rows], dtype=np.float64) - center
+        return np.argmin(block.astype(np.float32) @ weights + norms, axis=1)
+
+    return np.concatenate(run_blocks(work, range(0, len(points), rows), workers))
 
 
 def _search_blocks(

@@ -16,6 +16,24 @@ from labelaudit.audit._inputs import AuditInputs
 from labelaudit.audit.outlier import _check_threshold
 
 
+def _describe(missing: np.ndarray, names: np.ndarray) -> np.ndarray:
+    """The missing columns' names of every row, joined by ``", "`` (one join per pattern).
+
+    >>> _describe(np.array([[True, False], [False, False], [True, False]]), np.array(["a", "b"]))
+    array(['a', '', 'a'], dtype=object)
+    """
+    described = np.full(len(missing), "", dtype=object)
+    rows = np.flatnonzero(missing.any(axis=1))
+    if len(rows):
+        packed = np.packbits(missing[rows], axis=1)
+        _, first, inverse = np.unique(
+            packed, axis=0, return_index=True, return_inverse=True
+        )
+        texts = np.array([", ".join(names[missing[rows[i]]]) for i in first], dtype=object)
+        described[rows] = texts[inverse.ravel()]
+    return described
+
+
 @register_check
 class NullCheck(Check):
     """Rows with missing values.
@@ -34,9 +52,7 @@ class NullCheck(Check):
         names = np.array([str(c) for c in inputs.columns.columns], dtype=object)
         count = missing.sum(axis=1)
         share = count / missing.shape[1]
-        described = np.full(len(count), "", dtype=object)
-        for row in np.flatnonzero(count):
-            described[row] = ", ".join(names[missing[row]])
+        described = _describe(missing, names)
         per_column = missing.sum(axis=0)
         is_issue = share >= threshold
         notes = []
@@ -47,7 +63,7 @@ class NullCheck(Check):
         return CheckResult(
             is_issue=is_issue,
             score=1.0 - share,
-            columns={"null_count": count.astype(np.int64), "null_columns": described.astype(str)},
+            columns={"null_count": count.astype(np.int64), "null_columns": described},
             summary_score=1.0 - float(share.mean()),
             info={"missing_per_column": {str(n): int(c) for n, c in zip(names, per_column)}},
             notes=notes,

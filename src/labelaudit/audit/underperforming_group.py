@@ -51,11 +51,11 @@ def mutual_groups(graph: KnnGraph, min_group_size: int) -> np.ndarray:
     counted = vote >= 0  # neighbours outside every group do not vote
     votes = sparse.coo_matrix(
         (np.ones(int(counted.sum())), (voter[counted], vote[counted])), shape=(len(graph.rows), n)
-    ).tocsr()
-    has_vote = np.diff(votes.indptr) > 0
-    if has_vote.any():
-        best = np.asarray(votes.argmax(axis=1)).ravel()
-        group[graph.rows[has_vote]] = best[has_vote]
+    ).tocsr().tocoo()  # one entry per (voter, group) with its count
+    order = np.lexsort((votes.col, -votes.data, votes.row))
+    voters = votes.row[order]
+    best = order[np.r_[True, voters[1:] != voters[:-1]]] if len(order) else order
+    group[graph.rows[votes.row[best]]] = votes.col[best]
     return group
 
 
