@@ -14,8 +14,8 @@ Scores (lower = target more likely wrong), from ``r = labels - predictions``:
   a sparse cloud of their own, it holds no information (about 1 inside that cloud, a little
   more at the edge of the clean bulk) and at equal weight its noise cost 0.0002 AUPRC against
   the reference's OUTRE (whose ``k`` is a fraction of ``n``) in ``benchmarks/bench_labels.py``;
-  weighted one fifth it still finds targets unusual for their neighbourhood, e.g. where the
-  noise grows with the target.
+  weighted one fifth it ties with the reference there and still adds a little where the noise
+  grows with the target (equal weight added more there; ``notes/issue8-bench.md``).
   ``k`` is a fixed number (default 30, at most 1000), never a fraction of ``n``: a k-d tree
   query in two dimensions costs ``O(n k log n)``, about 10 seconds per million rows on two
   busy cores.
