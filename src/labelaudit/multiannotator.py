@@ -37,8 +37,8 @@ probable class and the ``consensus_quality_score`` the posterior's
   its informative part only: a vote for ``l`` of weight ``kappa * w_j``. The posterior is the
   weighted mean of the models' probabilities and these votes. Consensus labels are those of
   the paper's posterior; scores rank errors better (in ``benchmarks/bench_labels.py``, AUROC
-  +0.010 and AUPRC +0.008 at 100k examples, mean of 5 seeds; ``notes/issue8-bench.md``). Without ``pred_probs`` only
-  the annotators are weighed.
+  +0.010 and AUPRC +0.008 at 100k examples, mean of 5 seeds; ``notes/issue8-bench.md``).
+  Without ``pred_probs`` only the annotators are weighed.
 * ``"dawid_skene"``: the Dawid-Skene model (one confusion matrix per annotator and a class
   prior) fitted by expectation-maximisation, started from the majority shares; it uses the
   annotations only.
