@@ -60,14 +60,31 @@ def sparse_sample() -> Iterator[None]:
         yield
 
 
+@contextlib.contextmanager
+def kernel_layout(layout: str) -> Iterator[None]:
+    """Force the code path that many classes take: tests along rows ("wide"), and K x K
+    counts kept as sparse cells ("sparse"); "narrow" is what few classes use anyway."""
+    with pytest.MonkeyPatch.context() as m:
+        if layout in ("wide", "sparse"):
+            m.setattr(kernels, "NARROW_CLASSES", 0)
+        if layout == "sparse":
+            m.setattr(kernels, "DENSE_CELLS", 0)
+        yield
+
+
 @FAST
-@given(data=tied_inputs(), block_rows=st.sampled_from([1, 2, 5, 16, None]), n_jobs=st.sampled_from([1, 2]))
-def test_block_size_threads_and_sampled_bounds_do_not_change_results(
-    data: tuple[np.ndarray, np.ndarray], block_rows: int | None, n_jobs: int
+@given(
+    data=tied_inputs(),
+    block_rows=st.sampled_from([1, 2, 5, 16, None]),
+    n_jobs=st.sampled_from([1, 2]),
+    layout=st.sampled_from(["narrow", "wide", "sparse"]),
+)
+def test_block_size_threads_layout_and_sampled_bounds_do_not_change_results(
+    data: tuple[np.ndarray, np.ndarray], block_rows: int | None, n_jobs: int, layout: str
 ) -> None:
     labels, pred_probs = data
     expected = _results(labels, pred_probs)
-    with sparse_sample(), la.config_context(block_rows=block_rows, n_jobs=n_jobs):
+    with sparse_sample(), kernel_layout(layout), la.config_context(block_rows=block_rows, n_jobs=n_jobs):
         assert _results(labels, pred_probs) == expected
 
 

@@ -165,7 +165,7 @@ def take_labelled(block: np.ndarray, labels: np.ndarray) -> np.ndarray:
 def sorted_unique(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Sorted distinct ``values`` and how often each occurs (a sort: faster than hashing here)."""
     ordered = np.sort(values)
-    first = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+    first = np.flatnonzero(np.r_[len(ordered) > 0, ordered[1:] != ordered[:-1]])
     return ordered[first], np.diff(np.r_[first, len(ordered)])
 
 
