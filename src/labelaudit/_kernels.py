@@ -28,6 +28,7 @@ number of threads.
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 from collections.abc import Callable, Iterator
@@ -157,9 +158,17 @@ def as_work(values: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(values, dtype=self_confidence_dtype(values.dtype))
 
 
+@functools.lru_cache(maxsize=8)
+def _row_offsets(num_rows: int, num_classes: int) -> np.ndarray:
+    """``[0, K, 2K, ...]``: where each row of a C-contiguous block starts (shared, read-only)."""
+    offsets = np.arange(num_rows, dtype=np.int64) * num_classes
+    offsets.flags.writeable = False
+    return offsets
+
+
 def take_labelled(block: np.ndarray, labels: np.ndarray) -> np.ndarray:
     """``block[i, labels[i]]`` for every row of a C-contiguous block."""
-    return np.take(block.reshape(-1), np.arange(len(labels)) * block.shape[1] + labels)
+    return np.take(block.reshape(-1), _row_offsets(*block.shape) + labels)
 
 
 def sorted_unique(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -656,16 +665,17 @@ class MarginPass:
         for i in np.flatnonzero((per_class >= MIN_SAMPLE_PER_CLASS) & (self.num_columns > 0)):
             members = order[bounds[i] : bounds[i + 1]]
             a, b = self.indptr[i], self.indptr[i + 1]
-            margins = sample.values[members][:, self.cell_column[a:b]] - sc[members, None]
+            # one row per cell (contiguous, so each sorts fast), ascending
+            margins = sample.values.take(members, axis=0)[:, self.cell_column[a:b]].T - sc[members]
             expected = self.limit[a:b] * (len(members) / class_counts[i])
             spread = BOUND_SIGMAS * np.sqrt(expected) + BOUND_ROWS
             rank = np.maximum(np.ceil(expected + spread), 1).astype(np.int64)
             rank_high = np.floor(expected - spread).astype(np.int64)
             fits = np.flatnonzero(rank <= len(members))
             surely = np.flatnonzero(rank_high >= 1)
-            ranked = np.sort(margins, axis=0)[::-1]
-            self.tau[a + fits] = ranked[rank[fits] - 1, fits]
-            self.tau_high[a + surely] = ranked[rank_high[surely] - 1, surely]
+            ranked = np.sort(margins, axis=1)
+            self.tau[a + fits] = ranked[fits, len(members) - rank[fits]]
+            self.tau_high[a + surely] = ranked[surely, len(members) - rank_high[surely]]
 
     def _set_bounds(self, tau: np.ndarray, tau_high: np.ndarray) -> None:
         """Use these bounds per cell from now on.
