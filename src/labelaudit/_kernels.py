@@ -386,7 +386,7 @@ class CountsPass:
         sample = None
         if self.sample_stride:
             picked = np.arange((-start) % self.sample_stride, m, self.sample_stride)
-            sample = (picked + start, labels[picked], block[picked])
+            sample = (picked + start, labels[picked], block.take(picked, axis=0))
         return cells, (off, agrees, sample)
 
     def _classify_narrow(
@@ -407,7 +407,7 @@ class CountsPass:
         rows = np.flatnonzero(num_above)
         suggested = index_sum[rows].astype(np.int64)
         several = np.flatnonzero(num_above[rows] > 1)
-        suggested[several] = block[rows[several]].argmax(axis=1)
+        suggested[several] = block.take(rows[several], axis=0).argmax(axis=1)
         agrees = sc >= columns.max(axis=0) if self.with_agrees else None
         return rows, suggested, agrees
 
@@ -427,7 +427,7 @@ class CountsPass:
         guess = np.zeros(len(unsure), dtype=np.int64)
         guess[hit_rows] = hits - hit_rows * k
         several = np.flatnonzero(num_above > 1)
-        guess[several] = sub[several].argmax(axis=1)
+        guess[several] = sub.take(several, axis=0).argmax(axis=1)
         counted = np.flatnonzero(num_above)
         on_diagonal = np.flatnonzero(sure)
         rows = np.concatenate([on_diagonal, unsure[counted]])
@@ -436,7 +436,7 @@ class CountsPass:
         if self.with_agrees:
             agrees = sc >= _round_to(block.dtype, upper / 2, up=True)
             check = np.flatnonzero(~agrees)
-            checked = block[check]
+            checked = block.take(check, axis=0)
             agrees[check] = take_labelled(checked, labels[check]) >= checked.max(axis=1)
         return rows, suggested, agrees
 
@@ -728,7 +728,7 @@ class MarginPass:
         unsure = np.flatnonzero(margin64 <= 0)  # a positive margin: the row's label is not on top
         if unsure.size:
             look = sorted_unique(row[unsure])[0]
-            top = sc[look] >= block[look].max(axis=1)
+            top = sc[look] >= block.take(look, axis=0).max(axis=1)
             agrees[unsure] = top[np.searchsorted(look, row[unsure])]
         sure = margin64 > self._tau_high[cell]
         sure_counts = np.bincount(cell[sure], minlength=len(self.cells))
@@ -766,7 +766,7 @@ class MarginPass:
         k = block.shape[1]
         row_labels = labels[rows]
         sub = block.take(rows, axis=0)
-        hits = np.flatnonzero(sub - sc[rows, None] >= self._bounds_in(block.dtype)[row_labels])
+        hits = np.flatnonzero(sub - sc[rows, None] >= self._bounds_in(block.dtype).take(row_labels, axis=0))
         local = hits // k
         cell = self.cell_of[row_labels[local].astype(np.int64) * k + (hits - local * k)]
         return cell, rows[local], sub.reshape(-1)[hits]
