@@ -3,41 +3,46 @@
 Both run their default checks on the same planted data (:mod:`labelaudit.audit.synthetic`,
 float32 features and ``pred_probs``), each in its own process, and the table reports wall-clock
 and CPU seconds, the ratio, peak memory above the loaded data and imports, recall / false-flag
-rate for every planted issue, and (for ``--search approximate``) the recall@10 of the
-approximate neighbour graph against exact search on 1000 sampled rows. The machine is shared,
-so wall-clock time depends on its load: CPU seconds are the steadier comparison. The reference cannot search neighbours over rows with NaN, so it gets the blank
-rows filled with column means (what a user must do for it to run); labelaudit gets the NaN rows.
+rate for every planted issue, and the recall@10 of labelaudit's neighbour graph against a
+float64 brute force on 1000 sampled rows. The machine is shared, so wall-clock time depends on
+its load (the 1-minute load average is printed): CPU seconds are the steadier comparison. The
+reference cannot search neighbours over rows with NaN, so it gets the blank rows filled with
+column means (what a user must do for it to run); labelaudit gets the NaN rows.
 
 Run from the repository root, in the benchmark venv (the reference is never a dependency)::
 
     python3 -m venv benchmarks/.venv-audit
     benchmarks/.venv-audit/bin/pip install -e . 'cleanlab[datalab]'
     benchmarks/.venv-audit/bin/python benchmarks/bench_audit.py --n 50000 --d 128
-    benchmarks/.venv-audit/bin/python benchmarks/bench_audit.py --n 50000 --d 128 --search approximate
-    benchmarks/.venv-audit/bin/python benchmarks/bench_audit.py --n 1000000 --d 64 --search approximate --skip-reference
+    benchmarks/.venv-audit/bin/python benchmarks/bench_audit.py --n 50000 --d 128 --search exact --skip-reference
+    benchmarks/.venv-audit/bin/python benchmarks/bench_audit.py --n 1000000 --d 64 --skip-reference
 
-Measured on the shared 2-core machine (load average 5-12 from other work), 50k x 128, 10
-classes (reference: cleanlab 2.9.0 ``Datalab``):
+Measured 2026-11-28 on the shared 2-core machine (1-minute load average 1.3-2.7 during the
+runs, other work included), 10 classes, reference cleanlab 2.9.0 ``Datalab`` in the same run.
+``search="auto"`` (the default) is approximate at both sizes:
 
-=====================  ==================  ==================  ==============
-                       labelaudit exact    labelaudit approx.  reference
-=====================  ==================  ==================  ==============
-wall-clock s           44.7 (3.3x)         61.9 (3.4x)         149.3 / 208.5
-CPU s                  35.0 (2.8x)         17.0 (4.5x)         96.3 / 76.8
-peak MB above data     209                 241                 1584
-neighbour recall@10    1.000               0.997               -
-=====================  ==================  ==================  ==============
+=====================  ==============  ==============  ==============  ==============
+                       50k x 128       50k x 128       reference       1M x 64
+                       auto (approx.)  exact           50k x 128       auto (approx.)
+=====================  ==============  ==============  ==============  ==============
+wall-clock s           3.6 (17.8x)     8.7 (7.3x)      63.9            277.1
+CPU s                  5.5 (12.9x)     16.3 (4.4x)     71.5            528.8
+peak MB above data     217             260             1584            1141
+neighbour recall@10    0.991           1.000           -               0.990
+=====================  ==============  ==============  ==============  ==============
 
-Planted issues, recall / clean rows flagged (labelaudit, either search | reference): label
-0.90 / 0.42 % | 0.90 / 0.42 %; outlier 1.00 / 0 | 1.00 / 0.08 %; near_duplicate 1.00 / 0 |
-1.00 / 0; non_iid 1.00 / 0.32 % | 0.00; class_imbalance 1.00 / 0 | 1.00 / 0; null 1.00 / 0 |
-0.00 (it cannot take NaN); underperforming_group 1.00 / 0 | 0.00.
+Planted issues, recall / clean rows flagged, the same for labelaudit at every setting above
+(1M in brackets where it differs) | reference: label 0.90 (0.91) / 0.42 % (0.36 %) | 0.90 /
+0.42 %; outlier 1.00 / 0 | 1.00 / 0.08 %; near_duplicate 1.00 / 0 | 1.00 / 0; non_iid 1.00 /
+0.32 % (0.14 %) | 0.00; class_imbalance 1.00 / 0 | 1.00 / 0; null 1.00 / 0 | 0.00 (it cannot
+take NaN); underperforming_group 1.00 / 0 | 0.00.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -151,6 +156,7 @@ def main() -> None:
         sample = np.sort(np.random.default_rng(1).choice(complete, size=1000, replace=False))
         np.save(folder / "sample.npy", sample)
         results, flags = {}, {}
+        load_before = os.getloadavg()[0]
         for tool in tools:
             command = [
                 sys.executable,
@@ -167,12 +173,15 @@ def main() -> None:
             with np.load(folder / f"flags_{tool}.npz") as found:
                 flags[tool] = {name: found[name] for name in found.files}
 
+        load_after = os.getloadavg()[0]
+
     found = flags["labelaudit"].pop("sample_neighbors")
     truth = exact_neighbors(planted.features, sample, found.shape[1])
     recall_at_k = np.mean([len(set(a) & set(b)) / len(b) for a, b in zip(found, truth)])
     print(
         f"\n{args.n} x {args.d} float32 features + pred_probs, {args.classes} classes, default checks, "
-        f"labelaudit search={args.search} (neighbour recall@{found.shape[1]} {recall_at_k:.3f})\n"
+        f"labelaudit search={args.search} (neighbour recall@{found.shape[1]} {recall_at_k:.3f}); "
+        f"1-minute load average {load_before:.1f} before, {load_after:.1f} after\n"
     )
     header = "| | " + " | ".join(tools) + " |"
     print(header)
