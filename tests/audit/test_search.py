@@ -82,7 +82,7 @@ def test_exact_for_any_block_size_and_threads(m, d, k, block_rows, workers, inte
 
 def test_approximate_recall_on_clustered_data() -> None:
     rng = np.random.default_rng(2)
-    x = (rng.normal(size=(8000, 16)) + 6 * rng.normal(size=(8, 16))[rng.integers(0, 8, 8000)])
+    x = rng.normal(size=(8000, 16)) + 6 * rng.normal(size=(8, 16))[rng.integers(0, 8, 8000)]
     x = x.astype(np.float32)
     found = approximate_neighbors(x, 10, workers=2)
     exact = exact_neighbors(x, 10)

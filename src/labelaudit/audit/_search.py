@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import logging
 from concurrent.futures import ThreadPoolExecutor
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -240,7 +241,7 @@ def approximate_neighbors(
     cell = nearest_center(points, centers, center, workers)
     order = np.argsort(cell, kind="stable")
     bounds = np.searchsorted(cell[order], np.arange(len(centers) + 1))
-    members = [order[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
+    members = [order[a:b] for a, b in pairwise(bounds)]
     ranking = _rank_centers(centers)
     sample = np.sort(rng.choice(m, size=min(m, RECALL_SAMPLE), replace=False))
     full = Base(points, np.arange(m), screen, center)
@@ -292,8 +293,10 @@ def kmeans(
 
     Cells left empty keep their previous centre.
     """
-    m, d = points.shape
-    sample = np.sort(rng.choice(m, size=min(m, KMEANS_SAMPLE_PER_CELL * num_centers), replace=False))
+    m = len(points)
+    sample = np.sort(
+        rng.choice(m, size=min(m, KMEANS_SAMPLE_PER_CELL * num_centers), replace=False)
+    )
     values = np.asarray(points[sample], dtype=np.float64)
     centers = values[rng.choice(len(sample), size=num_centers, replace=False)]
     for _ in range(KMEANS_ITERATIONS):

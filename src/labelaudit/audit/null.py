@@ -26,9 +26,7 @@ def _describe(missing: np.ndarray, names: np.ndarray) -> np.ndarray:
     rows = np.flatnonzero(missing.any(axis=1))
     if len(rows):
         packed = np.packbits(missing[rows], axis=1)
-        _, first, inverse = np.unique(
-            packed, axis=0, return_index=True, return_inverse=True
-        )
+        _, first, inverse = np.unique(packed, axis=0, return_index=True, return_inverse=True)
         texts = np.array([", ".join(names[missing[rows[i]]]) for i in first], dtype=object)
         described[rows] = texts[inverse.ravel()]
     return described

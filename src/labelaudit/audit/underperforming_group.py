@@ -49,9 +49,14 @@ def mutual_groups(graph: KnnGraph, min_group_size: int) -> np.ndarray:
     voter = np.repeat(outside, graph.k)
     vote = group[graph.indices[outside]].ravel()
     counted = vote >= 0  # neighbours outside every group do not vote
-    votes = sparse.coo_matrix(
-        (np.ones(int(counted.sum())), (voter[counted], vote[counted])), shape=(len(graph.rows), n)
-    ).tocsr().tocoo()  # one entry per (voter, group) with its count
+    votes = (
+        sparse.coo_matrix(
+            (np.ones(int(counted.sum())), (voter[counted], vote[counted])),
+            shape=(len(graph.rows), n),
+        )
+        .tocsr()
+        .tocoo()
+    )  # one entry per (voter, group) with its count
     order = np.lexsort((votes.col, -votes.data, votes.row))
     voters = votes.row[order]
     best = order[np.r_[True, voters[1:] != voters[:-1]]] if len(order) else order
