@@ -49,7 +49,7 @@ MAX_BLOCK_ROWS = 1 << 20  # keeps the exact fixed-point sums of pass 1 below 2**
 PARALLEL_MIN_VALUES = 1 << 21  # smaller inputs run in one thread
 SAMPLE_VALUES = 1 << 22  # values of pred_probs that pass 2 keeps as a sample for pass 3
 DENSE_CELLS = 1 << 16  # fewer K x K cells: count and look them up in dense tables
-NARROW_CLASSES = 16  # this many classes or fewer: work column by column on a transposed block
+NARROW_CLASSES = 16  # this many classes or fewer: passes 1 and 2 test column by column on a transposed block
 MIN_SAMPLE_PER_CLASS = 64  # fewer sampled rows of a class: its cells are not bounded
 BOUND_SIGMAS = 4.0  # a bound sits this many binomial standard deviations (+ 4 rows) below
 BOUND_ROWS = 4.0
@@ -405,8 +405,8 @@ class CountsPass:
             num_above += above
             index_sum += np.multiply(above, np.int8(j), out=above)
         rows = np.flatnonzero(num_above)
-        suggested = index_sum[rows].astype(np.int64)
-        several = np.flatnonzero(num_above[rows] > 1)
+        suggested = index_sum.take(rows).astype(np.int64)
+        several = np.flatnonzero(num_above.take(rows) > 1)
         suggested[several] = block.take(rows[several], axis=0).argmax(axis=1)
         agrees = sc >= columns.max(axis=0) if self.with_agrees else None
         return rows, suggested, agrees
@@ -715,9 +715,7 @@ class MarginPass:
         sc = take_labelled(block, labels)
         cut = (_pair_sum_bound(block, self.lowest_value) - self._lowest + _MARGIN_SLACK) / 2
         rows = np.flatnonzero(sc <= _round_to(block.dtype, cut, up=True)[labels])
-        if k <= NARROW_CLASSES:
-            cell, row, value = self._pairs_narrow(block, labels, sc, rows)
-        elif self.dense:
+        if self.dense:
             cell, row, value = self._pairs_dense(block, labels, sc, rows)
         else:
             cell, row, value = self._pairs_sparse(block, labels, sc, rows)
@@ -737,27 +735,6 @@ class MarginPass:
         key = 0.0 - margin64[kept]  # 0.0 - : a margin of 0 gets the key +0.0
         pair = (cell[kept], key, row[kept] + start, agrees[kept])
         return reached, sure_counts, sure_rows, pair
-
-    def _pairs_narrow(
-        self, block: np.ndarray, labels: np.ndarray, sc: np.ndarray, rows: np.ndarray
-    ) -> tuple[np.ndarray, ...]:
-        """(cell, row, p[row, column]) of the pairs of ``rows`` whose margin reaches their cell's
-        bound, column by column on a transposed copy (few classes)."""
-        k = block.shape[1]
-        columns = np.ascontiguousarray(block.take(rows, axis=0).T)
-        row_sc, row_labels = sc[rows], labels[rows]
-        bounds = self._bounds_in(block.dtype).T  # [column, given class]
-        local, column, value = [], [], []
-        for j in np.flatnonzero((bounds < np.inf).any(axis=1)):  # columns of some active cell
-            hits = np.flatnonzero(columns[j] - row_sc >= bounds[j][row_labels])
-            local.append(hits)
-            column.append(np.full(len(hits), j))
-            value.append(columns[j][hits])
-        if not local:
-            return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, block.dtype)
-        hits = np.concatenate(local)
-        cell = self.cell_of[row_labels[hits].astype(np.int64) * k + np.concatenate(column)]
-        return cell, rows[hits], np.concatenate(value)
 
     def _pairs_dense(
         self, block: np.ndarray, labels: np.ndarray, sc: np.ndarray, rows: np.ndarray
