@@ -49,7 +49,7 @@ MAX_BLOCK_ROWS = 1 << 20  # keeps the exact fixed-point sums of pass 1 below 2**
 PARALLEL_MIN_VALUES = 1 << 21  # smaller inputs run in one thread
 SAMPLE_VALUES = 1 << 22  # values of pred_probs that pass 2 keeps as a sample for pass 3
 DENSE_CELLS = 1 << 16  # fewer K x K cells: count and look them up in dense tables
-NARROW_CLASSES = 16  # this many classes or fewer: passes 1 and 2 test column by column on a transposed block
+NARROW_CLASSES = 16  # this many classes or fewer: pass 2 tests column by column on a transposed block
 MIN_SAMPLE_PER_CLASS = 64  # fewer sampled rows of a class: its cells are not bounded
 BOUND_SIGMAS = 4.0  # a bound sits this many binomial standard deviations (+ 4 rows) below
 BOUND_ROWS = 4.0
@@ -202,25 +202,40 @@ def _pair_sum_bound(block: np.ndarray, lowest_value: float | None) -> float:
     return _SUM_BOUND + (block.shape[1] - 2) * max(0.0, -low)
 
 
+def _row_sums(block: np.ndarray, low: float) -> tuple[np.ndarray, float]:
+    """Row sums of a block whose smallest value is ``low``, and a bound on their rounding for
+    rows that sum to about 1.
+
+    ``einsum`` in the compute dtype (several times faster than float64 sums or ``sum(axis=1)``;
+    no BLAS threads, so ``n_jobs`` alone sets the parallelism); any order of K additions errs by at most ``(K - 1) u / (1 - (K - 1) u)`` times the sum of
+    the absolute values (``u`` the unit roundoff), which is at most ``_SUM_BOUND`` plus twice
+    the negative part. Where that bound is not small against the tolerance, the sums are taken
+    in float64.
+    """
+    k = block.shape[1]
+    absolute_sum = _SUM_BOUND + 2 * k * max(0.0, -low)
+    work = as_work(block)
+    for dtype in dict.fromkeys([work.dtype, np.dtype(np.float64)]):
+        spread = (k - 1) * np.finfo(dtype).eps / 2
+        rounding = spread / (1 - spread) * absolute_sum
+        if rounding < ROW_SUM_TOLERANCE / 2 or dtype == np.float64:
+            return np.einsum("ij->i", work, dtype=dtype), rounding
+    raise AssertionError("unreachable: float64 is always accepted")
+
+
 def check_block_values(block: np.ndarray, start: int) -> float:
     """The value checks of :func:`labelaudit._validate.check_probability_block`, faster.
 
-    Minimum and maximum (NaN propagates into both) and row sums (float64 through ``einsum``, much
-    faster than ``sum(axis=1)``; with few classes, columns of a transposed copy added in the
-    compute dtype) come first. Rows must be within the tolerance by more than the rounding of
-    a K-term sum; only a block where some row is not runs the full check, which raises with the
-    usual message (or accepts the block). Returns the block's smallest value.
+    Minimum and maximum (NaN propagates into both) and row sums (:func:`_row_sums`) come first.
+    Rows must be within the tolerance by more than the rounding of their sums; only a block
+    where some row is not runs the full check, which raises with the usual message (or accepts
+    the block). Returns the block's smallest value.
     """
     low, high = block.min(), block.max()
     if not (low >= -VALUE_TOLERANCE and high <= 1 + VALUE_TOLERANCE):
         check_probability_block(block, start)
         return float(low)
-    k = block.shape[1]
-    if k <= NARROW_CLASSES:  # few classes: adding the columns of a transposed copy is fastest
-        sums = np.ascontiguousarray(block.T).sum(axis=0, dtype=self_confidence_dtype(block.dtype))
-    else:
-        sums = np.einsum("ij->i", block, dtype=np.float64)
-    rounding = 2 * k * np.finfo(sums.dtype).eps * (_SUM_BOUND + 2 * k * VALUE_TOLERANCE)
+    sums, rounding = _row_sums(block, float(low))
     if (np.abs(sums - 1.0) > ROW_SUM_TOLERANCE - rounding).any():
         check_probability_block(block, start)
     return float(low)
