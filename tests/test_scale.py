@@ -206,12 +206,12 @@ def test_selection_resolves_keys_that_tie_in_float32(groups: list[int], offsets:
     assert np.array_equal(kernels.smallest_per_group(group, key, limit), expected)
 
 
-def test_values_just_inside_the_tolerance_pass_the_fast_check() -> None:
-    k = 10
+@pytest.mark.parametrize("k", [10, 3000, 12000])  # float32 row sums; 12000: float64 sums
+def test_values_just_inside_the_tolerance_pass_the_fast_check(k: int) -> None:
     pred_probs = np.full((4, k), 1 / k, dtype=np.float32)
     pred_probs[0, 0] += np.float32(0.00099)  # rows sum to 1.00099: accepted
-    pred_probs[1, 0] = -0.00009
-    pred_probs[1, 1] += np.float32(0.10009)
+    pred_probs[1, 0] = -0.00009  # the first value moved to the second, plus what it lost
+    pred_probs[1, 1] += np.float32(1 / k + 0.00009)
     assert la.find_label_issues([0, 1, 2, 3], pred_probs).shape == (4,)
     pred_probs[2, 0] += np.float32(0.0011)
     with pytest.raises(ValueError, match="row 2 sums to"):
