@@ -726,7 +726,6 @@ class MarginPass:
 
     def block(self, start: int, labels: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, ...]:
         block = as_work(values)
-        k = block.shape[1]
         sc = take_labelled(block, labels)
         cut = (_pair_sum_bound(block, self.lowest_value) - self._lowest + _MARGIN_SLACK) / 2
         rows = np.flatnonzero(sc <= _round_to(block.dtype, cut, up=True)[labels])
