@@ -5,8 +5,9 @@ copied as a whole and no temporary is larger than one block:
 
 * pass 1, :class:`StatisticsPass`: checks every value; examples per class and the per-class
   thresholds (mean self-confidence), summed exactly so the thresholds do not depend on block size
-  or row order;
-* pass 2, :class:`CountsPass`: thresholded argmax, the K x K confident joint, the rows off its
+  or row order; the smallest value, which bounds what passes 2 and 3 must look at;
+* pass 2, :class:`CountsPass`: thresholded argmax, the K x K confident joint (as non-zero
+  :class:`labelaudit._cells.Cells`), the rows off its
   diagonal, (when asked) whether each row's given label is among the model's top predictions,
   and a small fixed sample of rows that pass 3 uses to skip rows quickly;
 * :func:`label_scores`: one quality score per row;
@@ -19,11 +20,13 @@ give the same answer.
 
 Speed comes from doing per block only what the exact rule needs: rows whose self-confidence
 already decides the answer (a row above its own threshold whose other classes cannot reach any
-threshold, since a row sums to 1) skip the ``K``-wide work; pass 3 keeps only rows and cells
-whose margin can reach a per-cell bound estimated from the sample, and verifies the bound (a
-cell whose bound was too tight is read again without it). Selections break ties by (key, row
-index) through :func:`smallest_per_group`, so results are identical for any block size and any
-number of threads.
+threshold, since a row sums to 1) skip the ``K``-wide work; with few classes pass 2 works
+column by column on a transposed block; pass 3 looks only at pairs whose margin can reach a
+per-cell lower bound estimated from the sample, keeps just the row of a pair above an upper
+bound, and verifies both bounds afterwards (reading again what a wrong bound could have
+changed). Automatic blocks are whole stored chunks of a chunked array. Selections break ties by
+(key, row index) through :func:`smallest_per_group`, so results are identical for any block
+size, code path and number of threads.
 """
 
 from __future__ import annotations
