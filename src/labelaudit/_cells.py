@@ -13,6 +13,15 @@ from dataclasses import dataclass
 import numpy as np
 
 
+def run_starts(ordered: np.ndarray) -> np.ndarray:
+    """Positions where a run of equal values starts in a sorted array (none when it is empty).
+
+    >>> run_starts(np.array([1, 1, 3, 5, 5]))
+    array([0, 2, 3])
+    """
+    return np.flatnonzero(np.r_[len(ordered) > 0, ordered[1:] != ordered[:-1]])
+
+
 @dataclass(frozen=True)
 class Cells:
     """The non-zero cells of a K x K matrix, in row-major order.
@@ -41,8 +50,8 @@ class Cells:
         """Cells from (flat index, count) pairs in any order, adding counts of equal indices."""
         order = np.argsort(index, kind="stable")
         index, counts = np.asarray(index)[order], np.asarray(counts)[order]
-        first = np.flatnonzero(np.r_[True, index[1:] != index[:-1]]) if len(index) else index
-        sums = np.add.reduceat(counts, first) if len(index) else counts
+        first = run_starts(index)
+        sums = np.add.reduceat(counts, first)
         keep = sums != 0
         return cls(num_classes, index[first][keep].astype(np.int64), sums[keep])
 
@@ -81,8 +90,7 @@ def apportion_groups(group: np.ndarray, weights: np.ndarray, totals: np.ndarray)
 
     Largest remainder: each entry gets the floor of its exact share and the units left go to
     the largest remainders, the lower position first on a tie. Integer weights are handled in
-    exact integer arithmetic. ``group`` must be non-decreasing; a group whose weights add up
-    to 0 gets nothing.
+    exact integer arithmetic. A group whose weights add up to 0 gets nothing.
 
     >>> apportion_groups(np.array([0, 0, 0, 1, 1]), np.array([1, 1, 1, 0, 3]), np.array([4, 2]))
     array([2, 1, 1, 0, 2])

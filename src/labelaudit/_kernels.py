@@ -41,7 +41,7 @@ from typing import Any, Protocol, TypeVar
 
 import numpy as np
 
-from labelaudit._cells import Cells
+from labelaudit._cells import Cells, run_starts
 from labelaudit._config import get_config
 from labelaudit._validate import ROW_SUM_TOLERANCE, VALUE_TOLERANCE, check_probability_block
 
@@ -177,7 +177,7 @@ def take_labelled(block: np.ndarray, labels: np.ndarray) -> np.ndarray:
 def sorted_unique(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Sorted distinct ``values`` and how often each occurs (a sort: faster than hashing here)."""
     ordered = np.sort(values)
-    first = np.flatnonzero(np.r_[len(ordered) > 0, ordered[1:] != ordered[:-1]])
+    first = run_starts(ordered)
     return ordered[first], np.diff(np.r_[first, len(ordered)])
 
 
@@ -210,20 +210,21 @@ def _row_sums(block: np.ndarray, low: float) -> tuple[np.ndarray, float]:
     rows that sum to about 1.
 
     ``einsum`` in the compute dtype (several times faster than float64 sums or ``sum(axis=1)``;
-    no BLAS threads, so ``n_jobs`` alone sets the parallelism); any order of K additions errs by at most ``(K - 1) u / (1 - (K - 1) u)`` times the sum of
-    the absolute values (``u`` the unit roundoff), which is at most ``_SUM_BOUND`` plus twice
-    the negative part. Where that bound is not small against the tolerance, the sums are taken
-    in float64.
+    no BLAS threads, so ``n_jobs`` alone sets the parallelism). Any order of K additions errs by
+    at most ``(K - 1) u / (1 - (K - 1) u)`` times the sum of the absolute values (``u`` the unit
+    roundoff), which is at most ``_SUM_BOUND`` plus twice the negative part. Where that bound is
+    not small against the tolerance, the sums are taken in float64.
     """
     k = block.shape[1]
     absolute_sum = _SUM_BOUND + 2 * k * max(0.0, -low)
+
+    def rounding(dtype: np.dtype) -> float:
+        spread = (k - 1) * float(np.finfo(dtype).eps) / 2
+        return spread / (1 - spread) * absolute_sum
+
     work = as_work(block)
-    for dtype in dict.fromkeys([work.dtype, np.dtype(np.float64)]):
-        spread = (k - 1) * np.finfo(dtype).eps / 2
-        rounding = spread / (1 - spread) * absolute_sum
-        if rounding < ROW_SUM_TOLERANCE / 2 or dtype == np.float64:
-            return np.einsum("ij->i", work, dtype=dtype), rounding
-    raise AssertionError("unreachable: float64 is always accepted")
+    dtype = work.dtype if rounding(work.dtype) < ROW_SUM_TOLERANCE / 2 else np.dtype(np.float64)
+    return np.einsum("ij->i", work, dtype=dtype), rounding(dtype)
 
 
 def check_block_values(block: np.ndarray, start: int) -> float:
@@ -378,7 +379,7 @@ class CountsPass:
         self.lowest_value = lowest_value  # of pred_probs, from pass 1 (see _pair_sum_bound)
         self.num_classes = len(self.thresholds)
         finite = self.thresholds[np.isfinite(self.thresholds)]
-        self.lowest = float(finite.min()) if finite.size else math.inf
+        self.lowest_threshold = float(finite.min()) if finite.size else math.inf
         self.with_agrees = with_agrees
         self.sample_stride = sample_stride
         self.dense = self.num_classes**2 <= DENSE_CELLS
@@ -436,7 +437,9 @@ class CountsPass:
         the class docstring) skip the K-wide tests."""
         k = block.shape[1]
         upper = _pair_sum_bound(block, self.lowest_value)
-        sure = (sc >= thresholds[labels]) & (sc > _round_to(block.dtype, upper - self.lowest, up=True))
+        sure = (sc >= thresholds[labels]) & (
+            sc > _round_to(block.dtype, upper - self.lowest_threshold, up=True)
+        )
         unsure = np.flatnonzero(~sure)
         sub = block.take(unsure, axis=0)
         hits = np.flatnonzero(sub >= thresholds)
@@ -659,11 +662,7 @@ class MarginPass:
         if self.dense:
             self.cell_of = np.zeros(k * k, dtype=np.int64)
             self.cell_of[self.cells] = np.arange(len(self.cells))
-        self.tau = np.full(len(self.cells), -np.inf)
-        self.tau_high = np.full(len(self.cells), np.inf)
-        if sample is not None:
-            self._estimate_bounds(sample, class_counts)
-        self._restart(self.tau, self.tau_high)
+        self._restart(*self._estimate_bounds(sample, class_counts))
 
     def _restart(self, tau: np.ndarray, tau_high: np.ndarray) -> None:
         """Forget every row seen; read them all again with these bounds."""
@@ -675,7 +674,14 @@ class MarginPass:
         self._pending = 0  # pairs kept since the last compaction
         self._set_bounds(tau, tau_high)
 
-    def _estimate_bounds(self, sample: RowSample, class_counts: np.ndarray) -> None:
+    def _estimate_bounds(
+        self, sample: RowSample | None, class_counts: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``tau`` and ``tau_high`` per cell from the sample (no bounds without one)."""
+        tau = np.full(len(self.cells), -np.inf)
+        tau_high = np.full(len(self.cells), np.inf)
+        if sample is None:
+            return tau, tau_high
         per_class = np.bincount(sample.labels, minlength=self.num_classes)
         order = np.argsort(sample.labels, kind="stable")
         bounds = np.searchsorted(sample.labels[order], np.arange(self.num_classes + 1))
@@ -692,8 +698,9 @@ class MarginPass:
             fits = np.flatnonzero(rank <= len(members))
             surely = np.flatnonzero(rank_high >= 1)
             ranked = np.sort(margins, axis=1)
-            self.tau[a + fits] = ranked[fits, len(members) - rank[fits]]
-            self.tau_high[a + surely] = ranked[surely, len(members) - rank_high[surely]]
+            tau[a + fits] = ranked[fits, len(members) - rank[fits]]
+            tau_high[a + surely] = ranked[surely, len(members) - rank_high[surely]]
+        return tau, tau_high
 
     def _set_bounds(self, tau: np.ndarray, tau_high: np.ndarray) -> None:
         """Use these bounds per cell from now on.

@@ -117,7 +117,7 @@ class Passes:
         )
 
     def calibrated_joint(self) -> np.ndarray:
-        return _calibrate(self.counts.confident_joint, self.stats.counts)
+        return calibrate(self.counts.joint, self.stats.counts).dense()
 
     def scores(self, method: str, adjust: np.ndarray | None) -> Any:
         """Label quality scores of every row (values checked here unless pass 1 has run)."""
@@ -222,7 +222,7 @@ def compute_confident_joint(
             n_jobs=n_jobs,
         )
     passes = Passes(labels, pred_probs, classes=classes, n_jobs=n_jobs, with_agrees=False)
-    cj = passes.calibrated_joint() if calibrate else passes.counts.confident_joint.copy()
+    cj = passes.calibrated_joint() if calibrate else passes.counts.confident_joint  # a new array
     if return_indices_of_off_diagonals:
         return cj, passes.counts.off_diagonal_rows
     return cj
