@@ -5,9 +5,12 @@
   label issues and the health summary of your own data; with ``--scheduler ADDRESS`` (or
   ``--dask-workers N`` for a local cluster) the passes over ``pred_probs`` run on dask.
 
-Exit status: 0 on success, 2 on bad input (one line on standard error naming the argument,
-and nothing written). Every input is read and checked, and every result computed, before the
-output directory is created.
+Exit status: 0 on success, 2 on any failure (one line on standard error naming the argument;
+never a traceback, and nothing written). The output folder is checked before any work (a new or
+empty folder, or a labelaudit results folder that holds none of the inputs), every result is
+computed before anything is written, and the files are committed together, the manifest last
+(:mod:`labelaudit.io.results`). Output goes on when standard output is a closed pipe, and a
+terminal that cannot print a character gets an escape instead.
 
 Examples
 --------
@@ -21,7 +24,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
+import io
 import os
 import sys
 import time
@@ -40,6 +43,7 @@ ARRAY_SUFFIXES = (".npy", *TABLE_SUFFIXES)
 PARQUET_HINT = "pip install 'labelaudit[parquet]'"
 DEMO_TOP = 10
 DASK_CHUNK_VALUES = 1 << 22  # values of pred_probs per dask chunk (--scheduler, --dask-workers)
+SCHEDULER_TIMEOUT = "10s"  # to reach --scheduler before giving up
 
 
 class InputError(Exception):
@@ -53,12 +57,18 @@ class _Parser(argparse.ArgumentParser):
 
 @dataclass(frozen=True)
 class Labelled:
-    """Labels as class indices with their classes, and out-of-sample ``pred_probs``."""
+    """Labels as class indices with their classes, out-of-sample ``pred_probs``, and the
+    examples: ``table`` (what review and export show and fix, with ``label_column``) read from
+    ``source`` (the user's table), or copied into the results folder when ``source`` is None."""
 
     codes: Any
     classes: Any
     pred_probs: Any
     class_names: list[Any]
+    table: Any = None
+    label_column: str = "label"
+    source: Path | None = None
+    id_column: str | None = None
 
 
 # -- argument types and checks -----------------------------------------------------------------
@@ -84,16 +94,6 @@ def _require_pyarrow(argument: str) -> None:
         raise InputError(f"{argument}: parquet needs pyarrow; install it with {PARQUET_HINT}") from None
 
 
-def _check_out(out: Path) -> None:
-    if out.exists() and not out.is_dir():
-        raise InputError(f"--out: '{out}' exists and is not a directory; pass a directory")
-    existing = out
-    while not existing.exists():
-        existing = existing.parent
-    if not os.access(existing, os.W_OK):
-        raise InputError(f"--out: cannot create files under '{existing}' (permission denied)")
-
-
 def _input_path(argument: str, path: str, suffixes: Sequence[str]) -> Path:
     file = Path(path)
     if file.suffix.lower() not in suffixes:
@@ -111,10 +111,13 @@ def _one_line(err: BaseException) -> str:
 
 def _read_table(argument: str, path: str) -> Any:
     file = _input_path(argument, path, TABLE_SUFFIXES)
-    import pandas as pd
+    from labelaudit.io import read_table
+    from labelaudit.io.tables import TableError
 
     try:
-        frame = pd.read_csv(file) if file.suffix.lower() == ".csv" else pd.read_parquet(file)
+        frame = read_table(file, argument)
+    except TableError as err:
+        raise InputError(_one_line(err)) from None
     except (OSError, ValueError) as err:
         raise InputError(f"{argument}: could not read '{path}': {_one_line(err)}") from None
     if frame.empty:
@@ -167,11 +170,12 @@ def _short_warnings() -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def _as_input_error(argument: str) -> Iterator[None]:
-    """Report the library's input checks (ValueError, TypeError) as bad input to ``argument``."""
+def _as_input_error(argument: str, *also: type[BaseException]) -> Iterator[None]:
+    """Report the library's input checks (ValueError, TypeError, and ``also``) as bad input to
+    ``argument``."""
     try:
         yield
-    except (ValueError, TypeError) as err:
+    except (ValueError, TypeError, *also) as err:
         raise InputError(f"{argument}: {_one_line(err)}") from None
 
 
@@ -255,9 +259,9 @@ def _on_dask(args: argparse.Namespace, data: Labelled) -> Iterator[tuple[Any, An
     except ImportError:
         raise InputError(f"{_dask_flag(args)}: needs dask: pip install 'labelaudit[dask]'") from None
     with contextlib.ExitStack() as stack:
-        with _as_input_error(_dask_flag(args)):
+        with _as_input_error(_dask_flag(args), OSError):
             if args.scheduler is not None:
-                client = stack.enter_context(Client(args.scheduler))
+                client = stack.enter_context(Client(args.scheduler, timeout=SCHEDULER_TIMEOUT))
             else:
                 cluster = stack.enter_context(
                     LocalCluster(n_workers=args.dask_workers, threads_per_worker=1, dashboard_address=None)
@@ -294,45 +298,74 @@ def _show(frame: Any, top: int) -> str:
     return frame.head(top).to_string(index=False, float_format=lambda v: f"{v:.4f}")
 
 
-def _write(out: Path, issues: Any, issues_format: str, documents: dict[str, Any]) -> list[Path]:
-    out.mkdir(parents=True, exist_ok=True)
-    written = [out / f"issues.{issues_format}"]
-    if issues_format == "csv":
-        issues.to_csv(written[0], index=False)
-    elif issues_format == "json":
-        issues.to_json(written[0], orient="records", indent=2)
+def _stage_results(
+    run: Any, data: Labelled, issues: Any, health: dict[str, Any], *, title: str,
+    issues_format: str = "csv", image: dict[str, Any] | None = None, extra: dict[str, Any] | None = None,
+) -> list[Path]:
+    """Stage the issues, health.json, the examples (when they are not the user's table), any
+    ``extra`` JSON documents and report.html in ``run``, then commit them."""
+    from labelaudit.io import Dataset, file_sha256
+    from labelaudit.report import render_html
+    from labelaudit.report._findings import Examples, demo_note, label_findings, plain, text_columns
+
+    run.stage_table(f"issues.{issues_format}", issues)
+    run.stage_json("health.json", health)
+    for name, document in (extra or {}).items():
+        run.stage_json(name, document)
+    if data.source is None:
+        table_name = "examples.csv"
+        table_sha256 = file_sha256(run.stage_table(table_name, data.table, escape_formulas=False))
     else:
-        issues.to_parquet(written[0], index=False)
-    for name, document in documents.items():
-        path = out / name
-        path.write_text(json.dumps(document, indent=2) + "\n")
-        written.append(path)
-    return written
-
-
-def _write_report(out: Path, **dataset: Any) -> list[Path]:
-    """``dataset.json`` (what export and the report need to show and fix rows) and ``report.html``."""
-    from labelaudit.report import report_folder, write_dataset
-
-    manifest = write_dataset(out, **dataset)
-    return [*([out / "examples.csv"] if "table" in dataset else []), manifest, report_folder(out)]
+        table_name = str(data.source.resolve())
+        table_sha256 = file_sha256(data.source)
+    shown = [] if image else text_columns(data.table.drop(columns=[data.label_column]))
+    dataset = Dataset(
+        table_name, table_sha256, data.label_column, [plain(c) for c in data.classes],
+        len(data.table), data.id_column, image, shown,
+    )
+    examples = Examples(data.table, data.label_column, image, shown)
+    findings = label_findings(title, health, issues, examples=examples)
+    if extra and "demo.json" in extra:
+        findings.notes.append(demo_note(extra["demo.json"]))
+    run.stage_text("report.html", render_html(findings))
+    return run.commit(dataset=dataset, results="label_issues")
 
 
 # -- audit -------------------------------------------------------------------------------------
 
 
+def _id_column(frame: Any, name: str | None, path: str) -> str | None:
+    """Check ``--id``: a column of ``frame`` with a distinct value on every row."""
+    if name is None:
+        return None
+    values = _column("--id", frame, name, path)
+    import pandas as pd
+
+    repeated = pd.Series(values)[pd.Series(values).duplicated()]
+    if len(repeated):
+        raise InputError(
+            f"--id: column {name!r} of '{path}' repeats the value {repeated.iloc[0]!r}; an id must "
+            "name one example (leave --id out to key review decisions by row and content)"
+        )
+    return name
+
+
 def _audit_from_data(args: argparse.Namespace) -> Labelled:
     frame = _read_table("data", args.data)
     labels = _column("--label", frame, args.label, args.data)
+    id_column = _id_column(frame, args.id, args.data)
+    if id_column == args.label:
+        raise InputError(f"--id: {args.id!r} is the label column; name a column that identifies examples")
     if args.features:
         features = [c.strip() for c in args.features.split(",") if c.strip()]
         unknown = [c for c in features if c not in frame.columns]
         if unknown or not features:
             raise InputError(f"--features: no column(s) {unknown or args.features!r} in '{args.data}'")
-        if args.label in features:
-            raise InputError(f"--features: {args.label!r} is the label column; leave it out")
+        for flag, column in (("--label", args.label), ("--id", id_column)):
+            if column in features:
+                raise InputError(f"--features: {column!r} is the {flag} column; leave it out")
     else:
-        features = [c for c in frame.columns if c != args.label]
+        features = [c for c in frame.columns if c not in (args.label, id_column)]
         if not features:
             raise InputError(f"data: '{args.data}' has no feature columns besides {args.label!r}")
     X = frame[features]
@@ -349,21 +382,54 @@ def _audit_from_data(args: argparse.Namespace) -> Labelled:
     model = build_model(name, numeric, categorical)
     with _as_input_error(args.data):
         pred_probs = _cross_validate(model, name, X, enc.codes, enc.num_classes, args.cv, args.n_jobs)
-    return Labelled(enc.codes, enc.classes, pred_probs, enc.classes.tolist())
+    return Labelled(
+        enc.codes, enc.classes, pred_probs, enc.classes.tolist(),
+        table=frame, label_column=args.label, source=Path(args.data), id_column=id_column,
+    )
+
+
+def _check_class_header(columns: list[Any], num_classes: int, path: str) -> None:
+    """A pred_probs table with numeric labels: a header of numbers must be 0..K-1 in order."""
+    numbers = []
+    for name in columns:
+        try:
+            numbers.append(float(name))
+        except (TypeError, ValueError):
+            return  # names such as p0, p1: the header says nothing about the order
+    if not all(n.is_integer() for n in numbers):
+        raise InputError(
+            f"--pred-probs: the first row of '{path}' holds probabilities ({', '.join(map(str, columns[:3]))}, ...), "
+            "not a header; add a header row naming the class of each column, or save the array as .npy"
+        )
+    if [int(n) for n in numbers] != list(range(num_classes)):
+        raise InputError(
+            f"--pred-probs: the header of '{path}' names the classes {', '.join(map(str, columns[:10]))} "
+            f"but its columns are read in the order 0..{num_classes - 1}; reorder the columns to "
+            "0, 1, 2, ... or save the array as .npy"
+        )
 
 
 def _audit_from_pred_probs(args: argparse.Namespace) -> Labelled:
     import numpy as np
+    import pandas as pd
 
     from labelaudit._validate import as_pred_probs, encode_labels
 
     labels, label_columns = _read_array("--labels", args.labels)
+    table, label_column, id_column, source = None, "label", None, None
     if label_columns is not None:
         if args.label is None and len(label_columns) != 1:
             raise InputError(
                 f"--label: '{args.labels}' has {len(label_columns)} columns; name the one with the labels"
             )
-        labels = _column("--label" if args.label else "--labels", labels, args.label or label_columns[0], args.labels)
+        table, source = labels, Path(args.labels)
+        label_column = args.label or label_columns[0]
+        id_column = _id_column(table, args.id, args.labels)
+        if id_column is not None and id_column == label_column:
+            raise InputError(f"--id: {args.id!r} is the label column; name a column that identifies examples")
+        labels = _column("--label" if args.label else "--labels", table, label_column, args.labels)
+    elif args.id is not None:
+        raise InputError(f"--id: '{args.labels}' is an array with no columns; give --labels as a table with the id column")
     pred_probs, class_columns = _read_array("--pred-probs", args.pred_probs)
     if class_columns is not None:
         from pandas.api.types import is_numeric_dtype
@@ -375,17 +441,23 @@ def _audit_from_pred_probs(args: argparse.Namespace) -> Labelled:
     with _as_input_error("--pred-probs"):
         pred_probs = as_pred_probs(pred_probs)
     named = np.asarray(labels).dtype.kind not in "iuf"
+    if class_columns is not None and not named:
+        _check_class_header(class_columns, pred_probs.shape[1], args.pred_probs)
     classes = class_columns if named else None
     with _as_input_error("--labels/--pred-probs"):
         enc = encode_labels(labels, pred_probs.shape[1], classes=classes)
-    return Labelled(enc.codes, enc.classes, pred_probs, class_columns or enc.classes.tolist())
+    if table is None:
+        table = pd.DataFrame({label_column: labels})
+    return Labelled(
+        enc.codes, enc.classes, pred_probs, class_columns or enc.classes.tolist(),
+        table=table, label_column=label_column, source=source, id_column=id_column,
+    )
 
 
 def _check_audit_arguments(args: argparse.Namespace) -> None:
-    """Checks that need no file: which inputs go together, --out, --format, --n-jobs."""
+    """Checks that need no file: which inputs go together, --format, --n-jobs."""
     from labelaudit._validate import check_n_jobs
 
-    _check_out(Path(args.out))
     if args.format == "parquet":
         _require_pyarrow("--format")
     with _as_input_error("--n-jobs"):
@@ -410,9 +482,28 @@ def _check_audit_arguments(args: argparse.Namespace) -> None:
         raise InputError("--dask-workers: give --scheduler ADDRESS or --dask-workers N, not both")
 
 
+def _open_results(args: argparse.Namespace, command: str, **inputs: Any) -> Any:
+    """The writer of ``--out``, checked before any work (see :class:`labelaudit.io.ResultsWriter`)."""
+    from labelaudit.io import FolderError, ResultsWriter
+
+    try:
+        return ResultsWriter(args.out, command=command, inputs=inputs, argument="--out")
+    except FolderError as err:
+        raise InputError(_one_line(err)) from None
+
+
+def _next_steps(out: str) -> str:
+    return (
+        f"Next: look at {Path(out) / 'report.html'}, review the flagged rows from the lowest score up "
+        f"with 'labelaudit review {out}', then write the cleaned data with "
+        f"'labelaudit export {out} --out cleaned.csv'."
+    )
+
+
 def run_audit(args: argparse.Namespace) -> int:
     """``labelaudit audit``: see ``labelaudit audit --help``."""
     _check_audit_arguments(args)
+    run = _open_results(args, "audit", data=args.data, labels=args.labels, pred_probs=args.pred_probs)
     data = _audit_from_data(args) if args.data is not None else _audit_from_pred_probs(args)
 
     from labelaudit import health_summary
@@ -425,18 +516,14 @@ def run_audit(args: argparse.Namespace) -> int:
     print(summary.to_text())
     print()
     shown = len(issues) if args.top == 0 else min(args.top, len(issues))
-    print(f"Label issues: {len(issues):,} of {summary.num_examples:,} rows (ranked by {args.rank_by}; "
-          f"row = 0-based row of the input); top {shown}:")
+    print(f"Label issues: {len(issues):,} of {summary.num_examples:,} rows flagged by {args.filter_by} "
+          f"(ranked by {args.rank_by}; row = 0-based row of the input); top {shown}:")
     print(_show(issues, shown) if shown else "  (none)")
-    written = _write(Path(args.out), issues, args.format, {"health.json": summary.to_dict()})
-    if args.data is not None:
-        dataset = {"source": Path(args.data), "label_column": args.label}
-    else:
-        import pandas as pd
-
-        dataset = {"table": pd.DataFrame({"label": data.classes[data.codes]}), "label_column": "label"}
-    written += _write_report(Path(args.out), classes=list(data.classes), **dataset)
+    title = f"Label audit of {Path(args.data or args.labels).name}"
+    with run:
+        written = _stage_results(run, data, issues, summary.to_dict(), title=title, issues_format=args.format)
     print("\nWrote " + ", ".join(map(str, written)))
+    print(_next_steps(args.out))
     return 0
 
 
@@ -445,8 +532,7 @@ def run_audit(args: argparse.Namespace) -> int:
 
 def run_demo(args: argparse.Namespace) -> int:
     """``labelaudit demo``: find the known label errors in noisy digits and retrain."""
-    out = Path(args.out)
-    _check_out(out)
+    run = _open_results(args, "demo")
 
     import numpy as np
     from sklearn.base import clone
@@ -494,6 +580,12 @@ def run_demo(args: argparse.Namespace) -> int:
     print(f"\nTop {DEMO_TOP} of {len(issues)} flagged examples (row of the training set):")
     print(_show(issues, DEMO_TOP))
     print(
+        f"\nThe counts: the health score's {summary.num_label_issues} labels estimated wrong are the "
+        "off-diagonal part of the calibrated confident joint (an estimate of how many are wrong); "
+        f"the {int(mask.sum())} flagged are the rows prune_by_noise_rate picks from that estimate, "
+        "never one whose given label is the model's most probable class."
+    )
+    print(
         f"\nFlags vs the known flips: precision {precision:.3f} ({hits} of {int(mask.sum())} flags are "
         f"real flips), recall {recall:.3f} ({hits} of {int(flipped.sum())} flips found)."
     )
@@ -521,15 +613,21 @@ def run_demo(args: argparse.Namespace) -> int:
         "model": "StandardScaler + LogisticRegression(C=0.1), 5-fold cross-validation",
         "seconds": round(seconds, 2),
     }
-    written = _write(out, issues, "csv", {"health.json": summary.to_dict(), "demo.json": report})
     import pandas as pd
 
     pixels = [f"pixel_{i}" for i in range(data.X_train.shape[1])]
     table = pd.DataFrame(data.X_train.astype(np.int64), columns=pixels)
     table.insert(0, "label", data.labels)
+    labelled = Labelled(data.labels, np.arange(10), pred_probs, list(range(10)), table=table)
     image = {"columns": pixels, "shape": [8, 8], "max_value": 16}
-    written += _write_report(out, classes=list(range(10)), label_column="label", table=table, image=image)
-    print(f"\nWrote {', '.join(map(str, written))} in {seconds:.1f} s")
+    with run:
+        written = _stage_results(
+            run, labelled, issues, summary.to_dict(), title="labelaudit demo: noisy handwritten digits",
+            image=image, extra={"demo.json": report},
+        )
+    print(f"\nWrote {len(written)} files to {args.out} in {time.perf_counter() - started:.1f} s: "
+          + ", ".join(p.name for p in written))
+    print(_next_steps(args.out))
     return 0
 
 
@@ -538,19 +636,24 @@ def run_demo(args: argparse.Namespace) -> int:
 
 @contextlib.contextmanager
 def _folder_errors(argument: str) -> Iterator[None]:
-    """A missing or unreadable output folder is bad input to ``argument``."""
+    """A missing or unreadable results folder is bad input to ``argument`` (errors that name
+    their own argument, such as an output path, keep it)."""
+    from labelaudit.io import FolderError
+
     try:
         yield
+    except FolderError as err:
+        raise InputError(_one_line(err)) from None
     except (FileNotFoundError, ValueError, ImportError) as err:
         raise InputError(f"{argument}: {_one_line(err)}") from None
 
 
 def run_report(args: argparse.Namespace) -> int:
-    """``labelaudit report DIR``: write the self-contained HTML report of an output folder."""
+    """``labelaudit report DIR``: write the self-contained HTML report of a results folder."""
     from labelaudit.report import report_folder
 
     with _folder_errors("DIR"):
-        path = report_folder(args.dir, args.output)
+        path = report_folder(args.dir, args.output, argument="-o")
     print(f"Wrote {path}")
     return 0
 
@@ -574,8 +677,8 @@ def run_export(args: argparse.Namespace) -> int:
     from labelaudit.review import export_cleaned
 
     with _folder_errors("DIR"):
-        cleaned, changes = export_cleaned(args.dir, args.out)
-    print(f"Wrote {cleaned} and the change log {changes}")
+        result = export_cleaned(args.dir, args.out, earlier=args.earlier_decisions)
+    print(result.describe())
     return 0
 
 
@@ -593,9 +696,13 @@ inputs:
   --labels and --pred-probs are .npy, .csv or .parquet; a table of pred_probs has one column
   per class, its header giving the class names that text labels refer to.
 
-output (in --out): issues.csv|json|parquet (row, given_label, suggested_label, label_quality),
-health.json, dataset.json (where the data is, for review and export; examples.csv holds a copy
-of --labels) and report.html. Exit status 2 on bad input, with nothing written."""
+output: --out is a new or empty folder, or one an earlier labelaudit run wrote (anything else is
+refused, and so is a folder holding one of the inputs). It gets issues.csv|json|parquet (row,
+given_label, suggested_label, label_quality), health.json, report.html, examples.csv (a copy of
+.npy labels; a table is never copied) and manifest.json (the inputs with their SHA-256, the
+classes, the files written), all committed together: a failed run leaves the earlier results as
+they were. Review decisions already in the folder are kept, and apply only to the same data.
+Exit status 2 on bad input, with nothing written."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -615,15 +722,15 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser(
         "demo",
         help="find known label errors in noisy handwritten digits and retrain",
-        description="Cross-validate a model on scikit-learn's digits with 13.5%% of the training "
+        description="Cross-validate a model on scikit-learn's digits with 13.5% of the training "
         "labels flipped (1<->7, 3<->8, 4<->9, 5<->6), show the health summary and the flagged "
         "examples, measure precision and recall against the known flips, and compare test "
         "accuracy with and without the issues. Writes issues.csv, health.json, demo.json, "
-        "examples.csv (the images), dataset.json and report.html.",
+        "examples.csv (the images), report.html and manifest.json.",
         epilog="example:\n  labelaudit demo --out demo-out",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    demo.add_argument("--out", default="labelaudit-out", metavar="DIR", help="output directory (default: %(default)s)")
+    demo.add_argument("--out", default="labelaudit-out", metavar="DIR", help="results folder: new, empty or written by labelaudit (default: %(default)s)")
     demo.set_defaults(run=run_demo)
 
     audit = commands.add_parser(
@@ -637,6 +744,7 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument("data", nargs="?", help="table of features and labels (.csv or .parquet)")
     audit.add_argument("--label", metavar="COLUMN", help="the label column (of DATA or of a --labels table)")
     audit.add_argument("--features", metavar="COLS", help="comma-separated feature columns (default: all others)")
+    audit.add_argument("--id", metavar="COLUMN", help="a column naming each example (of DATA or a --labels table): review decisions follow it when the data change")
     audit.add_argument("--model", choices=MODELS, help="classifier cross-validated on DATA (default: logistic)")
     audit.add_argument("--cv", type=_int_at_least(2), default=5, metavar="K", help="folds (default: %(default)s)")
     audit.add_argument("--n-jobs", type=int, default=None, metavar="N", help="folds fitted in parallel (-1: all cores)")
@@ -645,7 +753,7 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument("--filter-by", choices=FILTER_METHODS, default="prune_by_noise_rate", help="rule (default: %(default)s)")
     audit.add_argument("--rank-by", choices=SCORE_METHODS, default="self_confidence", help="label quality score (default: %(default)s)")
     audit.add_argument("--top", type=_int_at_least(0), default=20, metavar="N", help="issues to print, 0 = all (default: %(default)s)")
-    audit.add_argument("--out", default="labelaudit-out", metavar="DIR", help="output directory (default: %(default)s)")
+    audit.add_argument("--out", default="labelaudit-out", metavar="DIR", help="results folder: new, empty or written by labelaudit (default: %(default)s)")
     audit.add_argument("--format", choices=FORMATS, default="csv", help="format of the issues file (default: %(default)s)")
     audit.add_argument("--scheduler", metavar="ADDRESS", help="compute on this dask scheduler (with --pred-probs; pip install 'labelaudit[dask]')")
     audit.add_argument("--dask-workers", type=_int_at_least(1), metavar="N", help="compute on a local dask cluster of N worker processes (with --pred-probs)")
@@ -683,25 +791,93 @@ def build_parser() -> argparse.ArgumentParser:
         "export",
         help="write the dataset with the review's relabels applied and removed rows dropped",
         description="Write the audited table with the review's decisions applied, and a change log "
-        "(row, old_label, new_label, action, decided_at) beside it as NAME.changes.csv|parquet.",
+        "(row, old_label, new_label, action, decided_at) beside it as NAME.changes.csv|parquet. Only "
+        "decisions made on this very data are applied; the audited table must be unchanged, and "
+        "neither output may be a file of DIR or the audited table. Decisions made on other data "
+        "(an earlier audit into DIR) are refused unless --earlier-decisions says what to do.",
         epilog="example:\n  labelaudit export demo-out --out cleaned.csv",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     export.add_argument("dir", metavar="DIR", help="folder reviewed with labelaudit review")
     export.add_argument("--out", required=True, metavar="FILE", help="the cleaned table (.csv or .parquet)")
+    export.add_argument(
+        "--earlier-decisions", choices=("refuse", "carry", "ignore"), default="refuse",
+        help="decisions made on other data in DIR: refuse to export (default), carry over those whose "
+        "example is unchanged (same --id and content, or same content), or ignore them",
+    )
     export.set_defaults(run=run_export)
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command; returns the exit status (0 success, 2 bad input)."""
-    args = build_parser().parse_args(argv)
+class _Terminal(io.TextIOBase):
+    """Standard output that survives a closed pipe (``labelaudit audit ... | head -1``): once the
+    reader is gone the rest goes to the null device and the run goes on to write its results."""
+
+    def __init__(self, stream: Any) -> None:
+        self.stream = stream
+        self.gone = False
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        if not self.gone:
+            try:
+                self.stream.write(text)
+            except BrokenPipeError:
+                self._reader_gone()
+        return len(text)
+
+    def flush(self) -> None:
+        if not self.gone:
+            try:
+                self.stream.flush()
+            except BrokenPipeError:
+                self._reader_gone()
+
+    def _reader_gone(self) -> None:
+        self.gone = True
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), self.stream.fileno())
+
+
+@contextlib.contextmanager
+def _terminal() -> Iterator[None]:
+    """Printable output on any terminal (characters it cannot show are escaped) and pipe."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(AttributeError, ValueError):
+            stream.reconfigure(errors="backslashreplace")
+    previous = sys.stdout
+    sys.stdout = _Terminal(previous)
     try:
-        with _short_warnings():
-            return args.run(args)
-    except InputError as err:
-        sys.stderr.write(f"labelaudit {args.command}: error: {err}\n")
+        yield
+    finally:
+        sys.stdout.flush()
+        sys.stdout = previous
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command; returns the exit status (0 success, 2 any failure, 130 interrupted)."""
+    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if not argv:
+        parser.print_help()
+        return 0
+    args = parser.parse_args(argv)
+    with _terminal():
+        try:
+            with _short_warnings():
+                return args.run(args)
+        except InputError as err:
+            sys.stderr.write(f"labelaudit {args.command}: error: {err}\n")
+        except KeyboardInterrupt:
+            sys.stderr.write(f"labelaudit {args.command}: interrupted; earlier results are unchanged\n")
+            return 130
+        except Exception as err:  # a bug: still one line, and the traceback on request
+            if os.environ.get("LABELAUDIT_DEBUG"):
+                raise
+            sys.stderr.write(
+                f"labelaudit {args.command}: error: {type(err).__name__}: {_one_line(err)} (unexpected; "
+                "set LABELAUDIT_DEBUG=1 for the traceback and please report it)\n"
+            )
         return 2
-    except BrokenPipeError:  # e.g. `labelaudit demo | head`: stop quietly
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 1

@@ -43,7 +43,9 @@ def audit(small):
 @pytest.mark.parametrize("fmt", ["parquet", "csv"])
 def test_save_load_round_trips_exactly(audit, tmp_path, fmt):
     folder = audit.save(tmp_path / "out", format=fmt)
-    assert sorted(p.name for p in folder.iterdir()) == ["audit.json", f"issues.{fmt}"]
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "audit.json", f"examples.{fmt}", f"issues.{fmt}", "manifest.json"
+    ]
     loaded = Audit.load(folder)
     pd.testing.assert_frame_equal(loaded.issues, audit.issues, check_exact=True)
     pd.testing.assert_frame_equal(loaded.summary, audit.summary, check_exact=True)

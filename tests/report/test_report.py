@@ -81,7 +81,7 @@ def test_audit_command_report_shows_feature_rows(tmp_path):
     assert result.returncode == 0, result.stderr
     page = (tmp_path / "out" / "report.html").read_text()
     assert "x1=" in page and "label issues: " in page
-    assert json.loads((tmp_path / "out" / "dataset.json").read_text())["table"] == str(
+    assert json.loads((tmp_path / "out" / "manifest.json").read_text())["dataset"]["table"] == str(
         tmp_path / "data.csv"
     )
     assert (tmp_path / "data.csv").read_bytes() == before

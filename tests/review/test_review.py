@@ -322,7 +322,7 @@ def test_export_refuses_bad_outputs_and_a_changed_table(folder, tmp_path):
         )
 
     assert export(str(folder), "--out", str(tmp_path / "x.txt")).returncode == 2
-    assert "never modified" in export(str(folder), "--out", str(folder / "examples.csv")).stderr
+    assert "which is only read" in export(str(folder), "--out", str(folder / "examples.csv")).stderr
     assert export(str(tmp_path / "missing"), "--out", str(tmp_path / "x.csv")).returncode == 2
     with (folder / "examples.csv").open("a") as handle:
         handle.write(",".join(["0"] * 65) + "\n")

@@ -1,4 +1,9 @@
-"""Save and load audit results as JSON plus a parquet (or CSV) table; never pickle."""
+"""Save and load audit results as JSON plus a parquet (or CSV) table; never pickle.
+
+``Audit.save`` writes a results folder (:mod:`labelaudit.io.results`): ``issues.<format>`` (one
+row per example), ``audit.json`` (the checks), ``examples.<format>`` (a copy of ``data``, when
+the audit had a table, for review and export) and the manifest, atomically.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from labelaudit._validate import check_choice
+from labelaudit.io import Dataset, FolderError, Results, ResultsWriter, file_sha256, read_results
 
 if TYPE_CHECKING:  # pragma: no cover
     from labelaudit.audit.core import Audit
@@ -43,11 +49,21 @@ def _require_pyarrow() -> None:
         ) from None
 
 
+def _audit_dataset(audit: Audit, run: ResultsWriter, format: str) -> Dataset | None:
+    """Stage the audited table as ``examples.<format>`` (a faithful copy, for review and export)."""
+    if audit.data is None:
+        return None
+    name = f"examples.{format}"
+    staged = run.stage_table(name, audit.data, escape_formulas=False)
+    labels = audit.data[audit.label] if audit.label is not None else None
+    classes = [] if labels is None else sorted({_jsonable(v) for v in labels}, key=lambda v: (str(type(v)), v))
+    return Dataset(name, file_sha256(staged), audit.label, classes, len(audit.data))
+
+
 def save_audit(audit: Audit, path: Path, format: str) -> Path:
     check_choice("format", format, FORMATS)
     if format == "parquet":
         _require_pyarrow()
-    path.mkdir(parents=True, exist_ok=True)
     issues = audit._issues
     table = f"issues.{format}"
     meta = {
@@ -59,25 +75,37 @@ def save_audit(audit: Audit, path: Path, format: str) -> Path:
         "issues_file": table,
         "issues_dtypes": {name: str(dtype) for name, dtype in issues.dtypes.items()},
     }
-    if format == "parquet":
-        issues.to_parquet(path / table, index=False)
-    else:
-        issues.to_csv(path / table, index=False)
-    (path / META_FILE).write_text(json.dumps(meta, indent=1, allow_nan=False))
+    with ResultsWriter(path, command="Audit.save", argument="path") as run:
+        run.stage_table(table, issues, escape_formulas=False)
+        run.stage(META_FILE, lambda p: p.write_text(json.dumps(meta, indent=1, allow_nan=False)))
+        dataset = _audit_dataset(audit, run, format)
+        run.commit(dataset=dataset, results="audit")
     return path
 
 
 def load_audit(cls: type[Audit], path: Path) -> Audit:
-    meta_path = path / META_FILE
-    if not meta_path.is_file():
-        raise FileNotFoundError(f"{meta_path} does not exist; pass a folder written by Audit.save.")
-    meta = json.loads(meta_path.read_text())
+    try:
+        results = read_results(path, "path")
+    except FolderError as err:
+        raise FileNotFoundError(f"{err}; pass a folder written by Audit.save.") from None
+    return load_audit_results(results, cls)
+
+
+def load_audit_results(results: Results, cls: type[Audit] | None = None) -> Audit:
+    """The :class:`~labelaudit.Audit` a results folder of ``Audit.save`` holds (without its data)."""
+    if cls is None:
+        from labelaudit.audit.core import Audit as cls
+    if results.manifest["results"] != "audit" or not results.has(META_FILE):
+        raise FileNotFoundError(
+            f"{results.folder} holds label issues, not an Audit; pass a folder written by Audit.save."
+        )
+    meta = results.read_json(META_FILE)
     if meta.get("format_version") != FORMAT_VERSION:
         raise ValueError(
-            f"{meta_path} has format_version {meta.get('format_version')!r}; this labelaudit reads {FORMAT_VERSION}."
+            f"{results.folder / META_FILE} has format_version {meta.get('format_version')!r}; this labelaudit reads {FORMAT_VERSION}."
         )
     dtypes = meta["issues_dtypes"]
-    table = path / meta["issues_file"]
+    table = results.path(meta["issues_file"])
     if table.suffix == ".parquet":
         _require_pyarrow()
         issues = pd.read_parquet(table)

@@ -6,7 +6,7 @@
   on a matplotlib Axes (``pip install 'labelaudit[plot]'``); matplotlib loads on first use.
 """
 
-from labelaudit.report._findings import Findings, load_findings, write_dataset
+from labelaudit.report._findings import Findings, load_findings
 from labelaudit.report.html import (
     audit_to_html,
     render_html,
@@ -26,6 +26,5 @@ __all__ = [
     "render_html",
     "report_folder",
     "summary_to_html",
-    "write_dataset",
     "write_report",
 ]

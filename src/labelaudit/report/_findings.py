@@ -1,22 +1,13 @@
-"""What a report or a review shows, read from an output folder or an :class:`~labelaudit.Audit`.
+"""What a report or a review shows, read from a results folder or an :class:`~labelaudit.Audit`.
 
-An output folder is what ``labelaudit demo --out``, ``labelaudit audit --out`` or
-``Audit.save`` wrote. Besides the issues and ``health.json``, the CLI writes ``dataset.json``, a
-small manifest that says where the examples are (a table in the folder, or the absolute path of
-the user's table with its SHA-256) so a report can show them and ``labelaudit export`` can apply
-decisions to them:
-
-``format_version``, ``table`` (path, relative to the folder or absolute), ``sha256`` (of the
-table when it was audited), ``label_column``, ``classes`` (JSON values), ``num_examples``,
-``image`` (``{"columns": [...], "shape": [h, w], "max_value": v}`` when rows hold grey images,
-higher values darker, else null) and ``text_columns`` (columns shown as text snippets).
+A results folder is what ``labelaudit demo --out``, ``labelaudit audit --out`` or ``Audit.save``
+wrote; its layout and manifest are described in :mod:`labelaudit.io.results`. Only the files
+its manifest lists are read, each checked against the size and SHA-256 the run recorded.
 """
 
 from __future__ import annotations
 
 import base64
-import hashlib
-import json
 import logging
 import math
 import struct
@@ -28,13 +19,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from labelaudit.io import Dataset, FolderError, Results, file_sha256, read_results, read_table
+from labelaudit.io.tables import read_records
+
 if TYPE_CHECKING:  # pragma: no cover
     from labelaudit.audit.core import Audit
 
 logger = logging.getLogger(__name__)
 
-DATASET_FILE = "dataset.json"
-DATASET_FORMAT_VERSION = 1
 ISSUE_COLUMNS = ["row", "given_label", "suggested_label", "score"]
 _TEXT_MIN_LENGTH = 30  # a string column whose values average this many characters is text
 _SNIPPET = 160
@@ -82,22 +74,6 @@ def png_data_uri(pixels: np.ndarray, max_value: float) -> str:
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
-def file_sha256(path: Path) -> str:
-    """SHA-256 of a file, read in 1 MiB blocks."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def read_table(path: Path) -> pd.DataFrame:
-    """A .csv or .parquet table."""
-    return (
-        pd.read_parquet(path) if path.suffix.lower() in (".parquet", ".pq") else pd.read_csv(path)
-    )
-
-
 def text_columns(frame: pd.DataFrame) -> list[str]:
     """String columns whose values are long enough to read as text rather than categories."""
     found = []
@@ -108,55 +84,6 @@ def text_columns(frame: pd.DataFrame) -> list[str]:
             if len(lengths) and lengths.mean() >= _TEXT_MIN_LENGTH:
                 found.append(str(name))
     return found
-
-
-def write_dataset(
-    out: Path,
-    *,
-    classes: list[Any],
-    label_column: str,
-    table: pd.DataFrame | None = None,
-    source: Path | None = None,
-    image: dict[str, Any] | None = None,
-) -> Path:
-    """Write ``dataset.json`` (and ``examples.csv`` when ``table`` is given) into ``out``.
-
-    Give either ``table`` (the examples, copied into the folder) or ``source`` (the user's
-    table, referenced by absolute path and SHA-256, never copied or modified).
-
-    Examples
-    --------
-    >>> import tempfile
-    >>> folder = Path(tempfile.mkdtemp())
-    >>> _ = write_dataset(folder, classes=[0, 1], label_column="label",
-    ...                   table=pd.DataFrame({"label": [0, 1, 1]}))
-    >>> json.loads((folder / "dataset.json").read_text())["num_examples"]
-    3
-    """
-    out.mkdir(parents=True, exist_ok=True)
-    if (table is None) == (source is None):
-        raise ValueError("write_dataset needs exactly one of table= or source=.")
-    if table is not None:
-        path = out / "examples.csv"
-        table.to_csv(path, index=False)
-        reference = path.name
-    else:
-        path = Path(source).resolve()
-        table = read_table(path)
-        reference = str(path)
-    manifest = {
-        "format_version": DATASET_FORMAT_VERSION,
-        "table": reference,
-        "sha256": file_sha256(path),
-        "label_column": label_column,
-        "classes": [plain(c) for c in classes],
-        "num_examples": len(table),
-        "image": image,
-        "text_columns": [] if image else text_columns(table.drop(columns=[label_column])),
-    }
-    manifest_path = out / DATASET_FILE
-    manifest_path.write_text(json.dumps(manifest, indent=2) + "\n")
-    return manifest_path
 
 
 @dataclass
@@ -237,97 +164,92 @@ class Findings:
         )
 
 
-def _issues_file(folder: Path) -> Path | None:
-    for suffix in ("csv", "json", "parquet"):
-        if (folder / f"issues.{suffix}").is_file():
-            return folder / f"issues.{suffix}"
-    return None
-
-
-def _read_issues(path: Path) -> pd.DataFrame:
-    if path.suffix == ".json":
-        return pd.read_json(path, orient="records")
-    return read_table(path)
-
-
-def _examples(folder: Path, manifest: dict[str, Any], notes: list[str]) -> Examples | None:
-    table_path = Path(manifest["table"])
-    table_path = table_path if table_path.is_absolute() else folder / table_path
-    if not table_path.is_file():
-        notes.append(f"The examples' table {table_path} is missing, so examples are not shown.")
-        logger.warning("%s is missing; examples are not shown", table_path)
-        return None
+def examples_of(results: Results, dataset: Dataset, notes: list[str]) -> Examples | None:
+    """The dataset's rows, when its table is still the one audited (else a note says why not)."""
+    table_path = dataset.table_path(results.folder)
+    if Path(dataset.table).is_absolute():
+        problem = (
+            "is missing"
+            if not table_path.is_file()
+            else "changed since the audit" if file_sha256(table_path) != dataset.table_sha256 else None
+        )
+        if problem:
+            notes.append(f"The examples' table {table_path} {problem}, so examples are not shown.")
+            logger.warning("%s %s; examples are not shown", table_path, problem)
+            return None
+    else:
+        table_path = results.path(dataset.table)
     return Examples(
-        read_table(table_path),
-        manifest["label_column"],
-        manifest.get("image"),
-        manifest.get("text_columns", []),
+        read_table(table_path, results.argument),
+        dataset.label_column,
+        dataset.image,
+        list(dataset.text_columns),
     )
 
 
-def read_manifest(folder: Path) -> dict[str, Any] | None:
-    """The folder's ``dataset.json``, or None when it has none."""
-    path = folder / DATASET_FILE
-    if not path.is_file():
-        return None
-    manifest = json.loads(path.read_text())
-    if manifest.get("format_version") != DATASET_FORMAT_VERSION:
-        raise ValueError(
-            f"{path} has format_version {manifest.get('format_version')!r}; this labelaudit reads "
-            f"{DATASET_FORMAT_VERSION}. Re-run the audit with this version."
-        )
-    return manifest
+def label_findings(
+    title: str,
+    health: dict[str, Any],
+    issues: pd.DataFrame,
+    *,
+    examples: Examples | None = None,
+    notes: list[str] | None = None,
+) -> Findings:
+    """The findings of a label audit: its health summary and flagged rows (``label_quality``)."""
+    issues = issues.rename(columns={"label_quality": "score"})
+    columns = ISSUE_COLUMNS + [c for c in issues.columns if c not in ISSUE_COLUMNS]
+    return Findings(
+        title=title,
+        num_examples=int(health["num_examples"]),
+        classes=list(health["class_names"]),
+        tables={"label": issues[columns]},
+        health=health,
+        examples=examples,
+        notes=list(notes or []),
+    )
 
 
-def load_findings(folder: str | Path) -> Findings:
-    """Read an output folder (``demo --out``, ``audit --out`` or ``Audit.save``).
+def load_findings(folder: str | Path, argument: str = "DIR") -> Findings:
+    """Read a results folder (``demo --out``, ``audit --out`` or ``Audit.save``).
 
     Raises
     ------
-    FileNotFoundError
-        When the folder holds neither ``health.json`` with an issues file nor ``audit.json``.
+    FolderError
+        When the folder is not a results folder, or a file it lists is not what the run wrote.
     """
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise FileNotFoundError(
-            f"{folder} is not a folder; pass the --out folder of demo or audit, or an Audit.save folder."
-        )
-    manifest = read_manifest(folder)
+    results = read_results(folder, argument)
+    folder = results.folder
     notes: list[str] = []
-    if (folder / "audit.json").is_file():
-        from labelaudit.audit.core import Audit
+    dataset = results.dataset
+    examples = None if dataset is None else examples_of(results, dataset, notes)
+    try:
+        if results.manifest["results"] == "audit":
+            from labelaudit.audit._persist import load_audit_results
 
-        findings = findings_from_audit(Audit.load(folder), title=f"Audit of {folder.name}")
-    else:
-        issues_path = _issues_file(folder)
-        if issues_path is None or not (folder / "health.json").is_file():
-            raise FileNotFoundError(
-                f"{folder} has no issues file with health.json, and no audit.json; pass the --out "
-                "folder of 'labelaudit demo' or 'labelaudit audit', or a folder written by Audit.save."
+            findings = findings_from_audit(
+                load_audit_results(results), title=f"Audit of {folder.name}", examples=examples
             )
-        health = json.loads((folder / "health.json").read_text())
-        issues = _read_issues(issues_path).rename(columns={"label_quality": "score"})
-        columns = ISSUE_COLUMNS + [c for c in issues.columns if c not in ISSUE_COLUMNS]
-        findings = Findings(
-            title=f"Label audit of {folder.name}",
-            num_examples=int(health["num_examples"]),
-            classes=list(health["class_names"]),
-            tables={"label": issues[columns]},
-            health=health,
-        )
-        demo = folder / "demo.json"
-        if demo.is_file():
-            findings.title = "labelaudit demo: noisy handwritten digits"
-            findings.notes.append(_demo_note(json.loads(demo.read_text())))
-    if manifest is not None:
-        findings.manifest = manifest
-        findings.classes = list(manifest["classes"])
-        findings.examples = _examples(folder, manifest, notes)
+        else:
+            health = results.read_json("health.json")
+            issues = read_records(results.path(results.issues_file()))
+            findings = label_findings(
+                f"Label audit of {folder.name}", health, issues, examples=examples
+            )
+            if results.has("demo.json"):
+                findings.title = "labelaudit demo: noisy handwritten digits"
+                findings.notes.append(demo_note(results.read_json("demo.json")))
+    except (KeyError, TypeError) as err:
+        raise FolderError(
+            f"{argument}: {folder} does not hold what its manifest says (missing {err}); run the audit again"
+        ) from None
+    findings.manifest = results.manifest
+    if dataset is not None:
+        findings.classes = list(dataset.classes)
     findings.notes.extend(notes)
     return findings
 
 
-def _demo_note(demo: dict[str, Any]) -> str:
+def demo_note(demo: dict[str, Any]) -> str:
     return (
         f"{demo['num_flipped']} of {demo['num_train']} training labels were flipped on purpose; "
         f"{demo['num_flagged']} flagged with precision {demo['precision']:.3f} and recall "
@@ -336,7 +258,9 @@ def _demo_note(demo: dict[str, Any]) -> str:
     )
 
 
-def findings_from_audit(audit: Audit, *, title: str = "Audit") -> Findings:
+def findings_from_audit(
+    audit: Audit, *, title: str = "Audit", examples: Examples | None = None
+) -> Findings:
     """The flagged rows of every check an :class:`~labelaudit.Audit` ran, worst first."""
     issues = audit.issues
     given = issues.get("given_label", None)
@@ -363,8 +287,7 @@ def findings_from_audit(audit: Audit, *, title: str = "Audit") -> Findings:
             }
         )
         tables[record["issue_type"]] = frame
-    examples = None
-    if audit.data is not None:
+    if examples is None and audit.data is not None:
         examples = Examples(audit.data, audit.label, None, text_columns(audit.data))
     return Findings(
         title=title,

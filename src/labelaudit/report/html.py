@@ -339,26 +339,38 @@ def write_report(path: str | Path, findings: Findings) -> Path:
     return path
 
 
-def report_folder(folder: str | Path, out: str | Path | None = None) -> Path:
-    """Write the report of an output folder (default: ``report.html`` inside it).
+def report_folder(folder: str | Path, out: str | Path | None = None, *, argument: str = "out") -> Path:
+    """Write the report of a results folder (default: its own ``report.html``), atomically.
+
+    ``out`` may not be a file the audit read nor another file of the folder.
 
     Examples
     --------
     >>> import tempfile, numpy as np
-    >>> from labelaudit import health_summary
-    >>> folder = Path(tempfile.mkdtemp())
-    >>> labels = [0, 0, 0, 1, 1, 1]
-    >>> pred_probs = np.array([[.9, .1], [.8, .2], [.1, .9], [.2, .8], [.3, .7], [.7, .3]])
-    >>> summary = health_summary(labels, pred_probs, verbose=False)
-    >>> import json
-    >>> _ = (folder / "health.json").write_text(json.dumps(summary.to_dict()))
-    >>> pd.DataFrame({"row": [2, 5], "given_label": [0, 1], "suggested_label": [1, 0],
-    ...               "label_quality": [.1, .3]}).to_csv(folder / "issues.csv", index=False)
+    >>> from labelaudit import Audit
+    >>> folder = Path(tempfile.mkdtemp()) / "saved"
+    >>> y = np.repeat([0, 1], 20)
+    >>> X = np.c_[y * 5.0, np.arange(40) % 7]
+    >>> _ = Audit(data={"y": y}, label="y").run(features=X, verbose=False).save(folder, format="csv")
     >>> report_folder(folder).name
     'report.html'
+    >>> report_folder(folder, folder / "audit.json")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    labelaudit.io.results.FolderError: out: '...audit.json' must end in .html or .htm
     """
-    folder = Path(folder)
-    return write_report(folder / "report.html" if out is None else out, load_findings(folder))
+    from labelaudit.io import atomic_write, check_new_output, read_results
+
+    results = read_results(folder)
+    path = results.folder / "report.html" if out is None else Path(out)
+    check_new_output(
+        path, argument=argument, suffixes=(".html", ".htm"), protected=results.inputs(),
+        results=results, allowed={"report.html"},
+    )
+    page = render_html(load_findings(folder))
+    atomic_write(path, lambda temporary: temporary.write_text(page, encoding="utf-8"))
+    logger.info("wrote the report %s", path)
+    return path
 
 
 def summary_to_html(health: dict[str, Any], path: str | Path) -> Path:

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from labelaudit.report._findings import Findings, load_findings
-from labelaudit.review.store import ACTIONS, DecisionStore
+from labelaudit.review.store import ACTIONS, store_for
 
 STATIC = Path(__file__).parent / "static"
 MAX_LIMIT = 1000
@@ -53,16 +53,18 @@ class ReviewState:
 
     Examples
     --------
-    >>> import json, tempfile
+    >>> import tempfile
     >>> import pandas as pd
-    >>> folder = Path(tempfile.mkdtemp())
-    >>> _ = (folder / "health.json").write_text(json.dumps({"num_examples": 3, "class_names": ["a", "b"]}))
-    >>> pd.DataFrame({"row": [1], "given_label": ["a"], "suggested_label": ["b"],
-    ...               "label_quality": [0.1]}).to_csv(folder / "issues.csv", index=False)
+    >>> from labelaudit import Audit
+    >>> folder = Path(tempfile.mkdtemp()) / "saved"
+    >>> data = pd.DataFrame({"x": [0.1, 0.2, 0.9, 0.8], "y": ["a", "a", "b", "a"]})
+    >>> pred_probs = [[.9, .1], [.8, .2], [.1, .9], [.2, .8]]
+    >>> audit = Audit(data=data, label="y").run(pred_probs=pred_probs, issue_types=["label"], verbose=False)
+    >>> _ = audit.save(folder, format="csv")
     >>> state = ReviewState(folder)
-    >>> state.decide({"row": 1, "action": "relabel", "label": "b"})["label"]
+    >>> state.decide({"row": 3, "action": "relabel", "label": "b"})["label"]
     'b'
-    >>> state.decide({"row": 1, "action": "relabel", "label": "z"})
+    >>> state.decide({"row": 3, "action": "relabel", "label": "z"})
     Traceback (most recent call last):
     ...
     labelaudit.review.app._Invalid: label must be one of the classes ['a', 'b']; got 'z'
@@ -73,7 +75,8 @@ class ReviewState:
         self.items = self.findings.review_items()
         self.by_row = {item["row"]: item for item in self.items}
         self.classes = {str(c): c for c in self.findings.classes}
-        self.store = DecisionStore(folder)
+        examples = self.findings.examples
+        self.store = store_for(folder, self.findings.manifest, examples.table if examples else None)
 
     def given_label(self, row: int) -> Any:
         if row in self.by_row:

@@ -1,132 +1,226 @@
 """Apply review decisions: the dataset with relabels applied and removed rows dropped.
 
-The original table is only read. Next to the cleaned table comes its change log,
-``<name>.changes.<csv|parquet>``: one row per decision that changed something, with ``row`` (the
-0-based row of the original table), ``old_label``, ``new_label`` (empty when removed), ``action``
-(``relabel`` or ``remove``) and ``decided_at`` (UTC).
+The audited table is only read, and only when it is still the one audited (its SHA-256 is in
+the results folder's manifest). Only decisions made on this very data are applied. Decisions
+made on other data (an earlier audit into the same folder) are kept in ``decisions.sqlite`` and
+refused by default; ``earlier="carry"`` applies those whose example is unchanged (the same
+``--id`` value with the same content, or without ids the same content hash found exactly once,
+else at the same row) and drops the rest, ``earlier="ignore"`` leaves them all out.
+
+Next to the cleaned table comes its change log, ``<name>.changes.<csv|parquet>``: one row per
+decision that changed something, with ``row`` (the 0-based row of the audited table),
+``old_label``, ``new_label`` (empty when removed), ``action`` (``relabel`` or ``remove``) and
+``decided_at`` (UTC). Both files are written under temporary names and renamed into place.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from labelaudit.report._findings import file_sha256, read_manifest, read_table
+from labelaudit.io import (
+    FolderError,
+    Results,
+    atomic_write,
+    check_new_output,
+    file_sha256,
+    read_results,
+    read_table,
+    row_hashes,
+    write_table,
+)
+from labelaudit.io.tables import TABLE_SUFFIXES
 from labelaudit.review.store import DecisionStore
 
 logger = logging.getLogger(__name__)
 
-SUFFIXES = (".csv", ".parquet")
 CHANGE_COLUMNS = ["row", "old_label", "new_label", "action", "decided_at"]
+EARLIER = ("refuse", "carry", "ignore")
 
 
-def _write(frame: pd.DataFrame, path: Path) -> None:
-    if path.suffix == ".parquet":
-        frame.to_parquet(path, index=False)
-    else:
-        frame.to_csv(path, index=False)
+@dataclass(frozen=True)
+class Export:
+    """What :func:`export_cleaned` wrote and how many decisions it applied."""
+
+    cleaned: Path
+    changes: Path
+    num_rows: int
+    num_relabelled: int
+    num_removed: int
+    num_kept: int
+    num_carried: int = 0
+    num_dropped: int = 0
+
+    def describe(self) -> str:
+        """One line for the terminal."""
+        text = (
+            f"Wrote {self.cleaned} ({self.num_rows:,} rows: {self.num_relabelled:,} relabelled, "
+            f"{self.num_removed:,} removed, {self.num_kept:,} kept as they were after review) and the "
+            f"change log {self.changes}"
+        )
+        if self.num_carried or self.num_dropped:
+            text += (
+                f"; carried over {self.num_carried:,} decisions of an earlier audit, dropped "
+                f"{self.num_dropped:,} whose examples changed or are gone"
+            )
+        return text
 
 
-def export_cleaned(folder: str | Path, out: str | Path) -> tuple[Path, Path]:
+def audited_table(results: Results) -> tuple[pd.DataFrame, Any]:
+    """The audited table and its dataset, refusing a table that changed since the audit."""
+    dataset = results.dataset
+    if dataset is None or dataset.label_column is None:
+        raise FolderError(
+            f"{results.argument}: {results.folder} has no table of labelled examples to fix "
+            "(an Audit saved without data); audit a table to export it"
+        )
+    source = dataset.table_path(results.folder)
+    if not Path(dataset.table).is_absolute():
+        source = results.path(dataset.table)
+    elif not source.is_file():
+        raise FolderError(f"{results.argument}: the audited table {source} is gone; put it back to export")
+    elif file_sha256(source) != dataset.table_sha256:
+        raise FolderError(
+            f"{results.argument}: {source} changed since it was audited, so its rows may not match the "
+            "decisions; restore the audited version, or audit it again (export can then carry over "
+            "the decisions whose examples are unchanged with --earlier-decisions carry)"
+        )
+    return read_table(source, results.argument), dataset
+
+
+def _carry(earlier: list[dict[str, Any]], table: pd.DataFrame, id_column: Any) -> list[dict[str, Any]]:
+    """Earlier decisions moved onto the rows of ``table`` holding the same example."""
+    hashes = row_hashes(table)
+    by_hash: dict[str, list[int]] = {}
+    for row, value in enumerate(hashes):
+        by_hash.setdefault(value, []).append(row)
+    ids = None
+    if id_column is not None:
+        ids = {str(v): i for i, v in enumerate(table[id_column].tolist())}
+    carried: dict[int, dict[str, Any]] = {}
+    for decision in earlier:  # oldest first: a later decision on the same example wins
+        content, row = decision["content"], None
+        if content is None:
+            continue
+        if ids is not None and decision["example_id"] is not None:
+            row = ids.get(str(decision["example_id"]))
+        elif len(by_hash.get(content, [])) == 1:
+            row = by_hash[content][0]
+        elif decision["row"] < len(table):
+            row = decision["row"]
+        if row is not None and hashes[row] == content:
+            carried[row] = {**decision, "row": row}
+    return list(carried.values())
+
+
+def export_cleaned(
+    folder: str | Path, out: str | Path, *, earlier: str = "refuse", argument: str = "--out"
+) -> Export:
     """Write the cleaned dataset to ``out`` (.csv or .parquet) and its change log beside it.
 
     Parameters
     ----------
     folder : path
-        An output folder of ``labelaudit demo`` or ``labelaudit audit`` (with ``dataset.json``)
-        that ``labelaudit review`` recorded decisions in.
+        A results folder of ``labelaudit demo``, ``labelaudit audit`` or ``Audit.save`` that
+        ``labelaudit review`` recorded decisions in.
     out : path
-        The cleaned table; the change log goes to ``<stem>.changes<suffix>``.
-
-    Returns
-    -------
-    (cleaned path, change log path)
+        The cleaned table; the change log goes to ``<stem>.changes<suffix>``. Neither may be a
+        file the export reads or a file of the results folder.
+    earlier : {"refuse", "carry", "ignore"}
+        What to do with decisions made on other data in the same folder (see the module).
 
     Raises
     ------
-    FileNotFoundError
-        When the folder has no ``dataset.json`` or the table it names is gone.
-    ValueError
-        For another suffix, an ``out`` that is the original table, or a table that changed
-        since the audit (its rows may no longer match the decisions).
+    FolderError
+        For a bad ``out``, a folder that is not a results folder, a table that changed since
+        the audit, or earlier decisions with ``earlier="refuse"``.
 
     Examples
     --------
     >>> import tempfile
-    >>> from labelaudit.report import write_dataset
-    >>> folder = Path(tempfile.mkdtemp())
-    >>> _ = write_dataset(folder, classes=["a", "b"], label_column="y",
-    ...                   table=pd.DataFrame({"x": [1, 2, 3], "y": ["a", "a", "b"]}))
-    >>> store = DecisionStore(folder)
+    >>> from labelaudit.io import Dataset, ResultsWriter, file_sha256
+    >>> folder = Path(tempfile.mkdtemp()) / "out"
+    >>> with ResultsWriter(folder, command="example") as run:
+    ...     staged = run.stage_table("examples.csv", pd.DataFrame({"x": [1, 2, 3], "y": ["a", "a", "b"]}))
+    ...     dataset = Dataset("examples.csv", file_sha256(staged), "y", ["a", "b"], 3)
+    ...     _ = run.commit(dataset=dataset, results="label_issues")
+    >>> store = DecisionStore(folder, dataset=dataset.fingerprint)
     >>> _ = store.put(1, "relabel", "b"), store.put(2, "remove")
-    >>> cleaned, changes = export_cleaned(folder, folder / "clean.csv")
-    >>> pd.read_csv(cleaned)
+    >>> result = export_cleaned(folder, folder.parent / "clean.csv")
+    >>> result.num_relabelled, result.num_removed
+    (1, 1)
+    >>> pd.read_csv(result.cleaned)
        x  y
     0  1  a
     1  2  b
-    >>> pd.read_csv(changes)[["row", "old_label", "new_label", "action"]]
-       row old_label new_label   action
-    0    1         a         b  relabel
-    1    2         b       NaN   remove
     """
-    folder, out = Path(folder), Path(out)
-    if out.suffix.lower() not in SUFFIXES:
-        raise ValueError(f"--out: '{out}' must end in .csv or .parquet")
-    manifest = read_manifest(folder)
-    if manifest is None:
-        raise FileNotFoundError(
-            f"{folder} has no dataset.json, so the labels to fix are unknown; run 'labelaudit demo' or "
-            "'labelaudit audit' with --out to write it."
+    if earlier not in EARLIER:
+        raise ValueError(f"earlier={earlier!r} is not one of {EARLIER}")
+    results = read_results(folder)
+    dataset = results.dataset
+    inputs = [("audited table", dataset.table_path(results.folder))] if dataset is not None else []
+    suffixes = tuple(s for s in TABLE_SUFFIXES if s != ".pq")
+    out = check_new_output(out, argument=argument, suffixes=suffixes, protected=inputs, results=results)
+    log = out.with_name(f"{out.stem}.changes{out.suffix}")
+    check_new_output(log, argument=argument, suffixes=suffixes, protected=inputs, results=results)
+    table, dataset = audited_table(results)
+    store = DecisionStore(results.folder, dataset=dataset.fingerprint, create=False)
+    decisions = store.all()
+    earlier_decisions = store.earlier()
+    carried: list[dict[str, Any]] = []
+    if earlier_decisions and earlier == "refuse":
+        raise FolderError(
+            f"{results.argument}: {results.folder} holds {len(earlier_decisions):,} review decisions made on "
+            "other data (an earlier audit into this folder); they are kept but not applied. Pass "
+            "--earlier-decisions carry to apply those whose examples are unchanged, or "
+            "--earlier-decisions ignore to leave them out"
         )
-    source = Path(manifest["table"])
-    source = source if source.is_absolute() else folder / source
-    if not source.is_file():
-        raise FileNotFoundError(f"the audited table {source} is gone; put it back to export.")
-    if out.resolve() == source.resolve():
-        raise ValueError(
-            f"--out: '{out}' is the original table, which is never modified; choose another path"
-        )
-    if manifest.get("sha256") and file_sha256(source) != manifest["sha256"]:
-        raise ValueError(
-            f"{source} changed since it was audited, so its rows may not match the decisions; "
-            "restore the audited version or audit it again."
-        )
-    table = read_table(source)
-    column = manifest["label_column"]
-    decisions = [d for d in DecisionStore(folder).all() if d["action"] != "keep"]
+    if earlier_decisions and earlier == "carry":
+        decided = {d["row"] for d in decisions}
+        carried = [
+            d for d in _carry(earlier_decisions, table, dataset.id_column) if d["row"] not in decided
+        ]
+        decisions = sorted(decisions + carried, key=lambda d: d["row"])
     outside = [d["row"] for d in decisions if d["row"] >= len(table)]
     if outside:
-        raise ValueError(f"decisions name rows {outside[:5]} beyond the table's {len(table)} rows.")
-    rows = [d["row"] for d in decisions]
+        raise FolderError(f"decisions name rows {outside[:5]} beyond the table's {len(table)} rows.")
+    column = dataset.label_column
+    changed = [d for d in decisions if d["action"] != "keep"]
+    rows = [d["row"] for d in changed]
     changes = pd.DataFrame(
         {
             "row": pd.Series(rows, dtype="int64"),
             "old_label": pd.Series(table[column].iloc[rows].tolist(), dtype=object),
-            "new_label": pd.Series([d["label"] for d in decisions], dtype=object),
-            "action": pd.Series([d["action"] for d in decisions], dtype=object),
-            "decided_at": pd.Series([d["decided_at"] for d in decisions], dtype=object),
+            "new_label": pd.Series([d["label"] for d in changed], dtype=object),
+            "action": pd.Series([d["action"] for d in changed], dtype=object),
+            "decided_at": pd.Series([d["decided_at"] for d in changed], dtype=object),
         },
         columns=CHANGE_COLUMNS,
     )
-    relabels = {d["row"]: d["label"] for d in decisions if d["action"] == "relabel"}
+    relabels = {d["row"]: d["label"] for d in changed if d["action"] == "relabel"}
     cleaned = table.copy()
     if relabels:
         labels = cleaned[column].astype(object)
         labels.iloc[list(relabels)] = list(relabels.values())
         cleaned[column] = labels.infer_objects()
-    removed = [d["row"] for d in decisions if d["action"] == "remove"]
-    cleaned = cleaned.drop(index=cleaned.index[removed])
-    out.parent.mkdir(parents=True, exist_ok=True)
-    log = out.with_name(f"{out.stem}.changes{out.suffix}")
-    _write(cleaned.reset_index(drop=True), out)
-    _write(changes, log)
-    logger.info(
-        "exported %d rows (%d relabelled, %d removed) to %s",
+    removed = np.array([d["row"] for d in changed if d["action"] == "remove"], dtype=np.int64)
+    cleaned = cleaned.drop(index=cleaned.index[removed]).reset_index(drop=True)
+    atomic_write(out, lambda path: write_table(cleaned, path, suffix=out.suffix, escape_formulas=False))
+    atomic_write(log, lambda path: write_table(changes, path, suffix=out.suffix))
+    result = Export(
+        out,
+        log,
         len(cleaned),
         len(relabels),
         len(removed),
-        out,
+        len(decisions) - len(changed),
+        len(carried),
+        len(earlier_decisions) - len(carried) if earlier == "carry" else 0,
     )
-    return out, log
+    logger.info("%s", result.describe())
+    return result
