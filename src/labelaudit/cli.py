@@ -144,6 +144,11 @@ def _column(argument: str, frame: Any, name: str, path: str) -> Any:
         shown = ", ".join(map(str, list(frame.columns)[:20]))
         raise InputError(f"{argument}: no column {name!r} in '{path}'; its columns are: {shown}")
     values = frame[name]
+    if values.dtype.kind in "mM" or str(values.dtype).startswith(("datetime", "timedelta")):
+        raise InputError(
+            f"{argument}: column {name!r} of '{path}' holds {values.dtype} values; labels are class "
+            "names (text or integers): convert the column, or name another one"
+        )
     missing = int(values.isna().sum())
     if missing:
         rows = ", ".join(map(str, values.index[values.isna()][:5].tolist()))

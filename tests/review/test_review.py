@@ -327,5 +327,5 @@ def test_export_refuses_bad_outputs_and_a_changed_table(folder, tmp_path):
     with (folder / "examples.csv").open("a") as handle:
         handle.write(",".join(["0"] * 65) + "\n")
     changed = export(str(folder), "--out", str(tmp_path / "x.csv"))
-    assert changed.returncode == 2 and "changed since it was audited" in changed.stderr
+    assert changed.returncode == 2 and "changed since the run" in changed.stderr
     assert not (tmp_path / "x.csv").exists()
