@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from labelaudit.report._findings import Findings, load_findings, plain
+from labelaudit.report._findings import ISSUE_COLUMNS, Findings, load_findings, plain
 from labelaudit.report.plots import MAX_CLASSES, busiest_classes, short_name
 
 logger = logging.getLogger(__name__)
@@ -161,11 +161,11 @@ def _text_width(text: str, size: float = 12.0) -> float:
         if unicodedata.east_asian_width(char) in "WF":
             em += 1.05
         elif char in "mwMW@%":
-            em += 0.95
+            em += 1.0
         elif char in "fijlrtI!|.,:;'()[] ":
             em += 0.4
         else:
-            em += 0.72 if char.isupper() else 0.62
+            em += 0.8 if char.isupper() else 0.65
     return em * size
 
 
@@ -236,7 +236,8 @@ def noise_heatmap(matrix: Any, names: list[Any]) -> str:
 
     Diagonal cells (labels kept) are shaded blue by their value; off-diagonal cells (label
     noise) red, relative to the largest off-diagonal rate, so small noise stays visible. The
-    margins are as wide as the longest (cut) name.
+    margins are as wide as the longest (cut) name; column names slant at 45 degrees, or stand
+    upright when the cells are too narrow for slanted names not to overlap.
 
     Examples
     --------
@@ -248,9 +249,11 @@ def noise_heatmap(matrix: Any, names: list[Any]) -> str:
     k = m.shape[0]
     cell = int(np.clip(560 // max(k, 1), 14, 48))
     longest = max((_text_width(short_name(n)) for n in names), default=0)
+    angle = 45 if cell * math.sqrt(0.5) >= 14 else 90
+    rise, run = longest * math.sin(math.radians(angle)), longest * math.cos(math.radians(angle))
     left = 32 + longest + 8
-    top = 24 + longest * math.sqrt(0.5) + 8
-    width = left + cell * k + longest * math.sqrt(0.5) + 10
+    top = 24 + rise + 8
+    width = left + cell * k + run + 10
     height = top + cell * k + 10
     off = m.copy()
     np.fill_diagonal(off, 0.0)
@@ -268,8 +271,8 @@ def noise_heatmap(matrix: Any, names: list[Any]) -> str:
         ),
     ]
     for j, name in enumerate(names):
-        x = left + j * cell + cell / 2
-        parts.append(_svg_label(name, x, top - 8, "start", f"rotate(-45 {x:g} {top - 8:g})"))
+        x = left + j * cell + cell / 2 + (4 if angle == 90 else 0)  # upright: centre the glyphs
+        parts.append(_svg_label(name, x, top - 8, "start", f"rotate(-{angle} {x:g} {top - 8:g})"))
         parts.append(_svg_label(name, left - 8, top + j * cell + cell / 2 + 4, "end"))
     for i in range(k):
         for j in range(k):
@@ -351,6 +354,7 @@ def paged_table(
             f'<label>given label <select id="class-{key}" class="class-filter" '
             f'data-column="{class_column}"><option value="">all</option>{options}</select></label>'
         )
+    issues = ' class="issues"' if classes is not None else ""
     sizes = "".join(
         f"<option{' selected' if n == page_size else ''}>{n}</option>"
         for n in sorted({10, 25, 100, 500, page_size})
@@ -361,8 +365,7 @@ def paged_table(
         f'<span class="muted count" id="count-{key}" aria-live="polite"></span></div>'
         '<noscript><p class="muted">This table is drawn by the page\'s script; turn on '
         "JavaScript to see it.</p></noscript>"
-        f'<div class="scroll"><table class="{"issues" if classes is not None else "plain"}" '
-        f'id="table-{key}" aria-label="{_e(what)}"><thead><tr>{head}</tr></thead><tbody></tbody>'
+        f'<div class="scroll"><table{issues} id="table-{key}" aria-label="{_e(what)}"><thead><tr>{head}</tr></thead><tbody></tbody>'
         f'</table></div><nav class="pager" aria-label="Pages of {_e(what)}">'
         '<button type="button">« first</button><button type="button">‹ previous</button>'
         '<span class="where muted"></span><button type="button">next ›</button>'
@@ -373,25 +376,17 @@ def paged_table(
 
 
 def _class_table(health: dict[str, Any]) -> str:
-    columns = [
-        ("class", "int"),
-        ("class name", "text"),
-        ("label issues", "int"),
-        ("inverse label issues", "int"),
-        ("label noise", "float"),
-        ("inverse label noise", "float"),
-        ("label quality score", "float"),
-    ]
     keys = [
-        "class",
-        "class_name",
-        "label_issues",
-        "inverse_label_issues",
-        "label_noise",
-        "inverse_label_noise",
-        "label_quality_score",
+        ("class", "int"),
+        ("class_name", "text"),
+        ("label_issues", "int"),
+        ("inverse_label_issues", "int"),
+        ("label_noise", "float"),
+        ("inverse_label_noise", "float"),
+        ("label_quality_score", "float"),
     ]
-    rows = [[_json_value(r.get(k)) for k in keys] for r in health["classes"]]
+    columns = [(key.replace("_", " "), kind) for key, kind in keys]
+    rows = [[_json_value(r.get(key)) for key, _ in keys] for r in health["classes"]]
     return paged_table("classes", "classes", columns, rows)
 
 
@@ -470,27 +465,28 @@ def _example_value(example: dict[str, str]) -> Any:
 
 
 def _issue_section(index: int, issue_type: str, frame: pd.DataFrame, findings: Findings) -> str:
-    extras = [
-        c for c in frame.columns if c not in ("row", "given_label", "suggested_label", "score")
-    ]
+    """An issues table: row, example (when the findings have them), labels, score, extras."""
+    examples = findings.examples
+    extras = [c for c in frame.columns if c not in ISSUE_COLUMNS]
     columns = [
         ("row", "int"),
-        ("example", "example"),
+        *([("example", "example")] if examples is not None else []),
         ("given label", "text"),
         ("suggested label", "text"),
         ("score", "float"),
-    ] + [(str(c).replace("_", " "), "text") for c in extras]
+        *((str(c).replace("_", " "), "text") for c in extras),
+    ]
     rows = []
     for position, record in enumerate(frame.to_dict("records")):
         row = int(record["row"])
-        example = None
-        if findings.examples is not None and position < MAX_EXAMPLES:
-            example = _example_value(findings.examples.render(row))
+        shown = []
+        if examples is not None:
+            shown.append(_example_value(examples.render(row)) if position < MAX_EXAMPLES else None)
         labels = [plain(record[c]) for c in ("given_label", "suggested_label")]
         rows.append(
             [
                 row,
-                example,
+                *shown,
                 *(None if v is None else str(v) for v in labels),
                 _json_value(record["score"]),
                 *(_json_value(record[c]) for c in extras),
@@ -499,11 +495,16 @@ def _issue_section(index: int, issue_type: str, frame: pd.DataFrame, findings: F
     cut = (
         f'<p class="muted">Examples are shown for the worst {MAX_EXAMPLES:,} of the {len(frame):,} '
         "rows.</p>"
-        if findings.examples is not None and len(frame) > MAX_EXAMPLES
+        if examples is not None and len(frame) > MAX_EXAMPLES
         else ""
     )
     table = paged_table(
-        str(index), f"{issue_type} issues", columns, rows, classes=findings.classes, class_column=2
+        str(index),
+        f"{issue_type} issues",
+        columns,
+        rows,
+        classes=findings.classes,
+        class_column=columns.index(("given label", "text")),
     )
     return (
         f'<section><h2 id="issues-{index}">{_e(issue_type)} issues: {len(frame):,}</h2>'
