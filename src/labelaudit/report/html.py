@@ -44,8 +44,8 @@ table{border-collapse:collapse;width:100%}th,td{padding:4px 8px;border-bottom:1p
 td{overflow-wrap:anywhere}th{background:#f0f2f5;position:sticky;top:0}th.sort{padding:0}
 th.sort button{all:unset;box-sizing:border-box;display:block;width:100%;padding:4px 8px;cursor:pointer;font-weight:600}
 th.sort button:focus-visible{outline:2px solid #2563eb;outline-offset:-2px}
-th.sort button::after{content:" \\2195";color:#9aa5b1}th[aria-sort=ascending] button::after{content:" \\2191";color:#1d2433}
-th[aria-sort=descending] button::after{content:" \\2193";color:#1d2433}td.num{font-variant-numeric:tabular-nums}
+th.sort button::after{content:"\\00a0\\2195";color:#9aa5b1}th[aria-sort=ascending] button::after{content:"\\00a0\\2191";color:#1d2433}
+th[aria-sort=descending] button::after{content:"\\00a0\\2193";color:#1d2433}td.num{font-variant-numeric:tabular-nums}
 img.thumb{width:48px;height:48px;image-rendering:pixelated;border:1px solid #d5d9df}
 .controls,.pager{display:flex;gap:12px;margin:8px 0;align-items:center;flex-wrap:wrap}
 input,select,.pager button{font:inherit;padding:3px 6px}.scroll{max-height:640px;overflow:auto}
