@@ -2,6 +2,10 @@
 
 matplotlib is an optional dependency (``pip install 'labelaudit[plot]'``), imported on first use.
 A ``summary`` is a :class:`~labelaudit.HealthSummary` or its ``to_dict()`` (as in ``health.json``).
+
+The class charts here and in the HTML report draw at most :data:`MAX_CLASSES` classes (see
+:func:`busiest_classes`) and cut names to :data:`MAX_NAME_CHARS` characters (:func:`short_name`),
+so they stay readable at any number of classes; every figure stays in the summary.
 """
 
 from __future__ import annotations
@@ -10,6 +14,43 @@ import math
 from typing import Any
 
 import numpy as np
+
+MAX_CLASSES = 50
+MAX_NAME_CHARS = 40
+
+
+def short_name(name: Any, limit: int = MAX_NAME_CHARS) -> str:
+    """``str(name)``, cut to ``limit`` characters with an ellipsis when longer.
+
+    Examples
+    --------
+    >>> short_name("a" * 50, 8), short_name(3)
+    ('aaaaaaa…', '3')
+    """
+    text = str(name)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def busiest_classes(summary: Any, limit: int = MAX_CLASSES) -> list[int]:
+    """The ``limit`` classes with the most estimated label issues, in class order.
+
+    A class counts ``label_issues + inverse_label_issues``: the examples given it, or truly of
+    it, whose label is estimated wrong (its off-diagonal row and column of the joint, times
+    ``n``). These classes hold the most noise; ranking by rate would favour tiny classes.
+    Ties go to the lower class index.
+
+    Examples
+    --------
+    >>> busiest_classes({"classes": [
+    ...     {"class": 0, "label_issues": 1, "inverse_label_issues": 0},
+    ...     {"class": 1, "label_issues": 5, "inverse_label_issues": 2},
+    ...     {"class": 2, "label_issues": 0, "inverse_label_issues": 1}]}, limit=2)
+    [0, 1]
+    """
+    records = _as_dict(summary)["classes"]
+    index = np.array([r["class"] for r in records], dtype=np.int64)
+    issues = np.array([r["label_issues"] + r["inverse_label_issues"] for r in records])
+    return sorted(index[np.lexsort((index, -issues))[:limit]].tolist())
 
 
 def _pyplot() -> Any:
@@ -28,8 +69,10 @@ def _as_dict(summary: Any) -> dict[str, Any]:
     return summary if isinstance(summary, dict) else summary.to_dict()
 
 
-def plot_label_quality(summary: Any, ax: Any = None) -> Any:
+def plot_label_quality(summary: Any, ax: Any = None, *, max_classes: int = MAX_CLASSES) -> Any:
     """Horizontal bars of each class's label quality score, worst at the top.
+
+    Only the ``max_classes`` worst classes are drawn (the title says how many of all).
 
     Examples
     --------
@@ -43,8 +86,9 @@ def plot_label_quality(summary: Any, ax: Any = None) -> Any:
     'label quality score (1 - estimated fraction of wrong labels)'
     """
     ax = _axes(ax)
-    classes = _as_dict(summary)["classes"]
-    names = [str(c["class_name"]) for c in classes]
+    every = _as_dict(summary)["classes"]
+    classes = every[:max_classes]
+    names = [short_name(c["class_name"]) for c in classes]
     scores = [
         np.nan if c["label_quality_score"] is None else c["label_quality_score"] for c in classes
     ]
@@ -55,12 +99,18 @@ def plot_label_quality(summary: Any, ax: Any = None) -> Any:
     ax.invert_yaxis()
     ax.set_xlim(0, 1)
     ax.set_xlabel("label quality score (1 - estimated fraction of wrong labels)")
-    ax.set_title("Label quality per class")
+    ax.set_title(
+        "Label quality per class"
+        + (f" (worst {len(classes)} of {len(every):,})" if len(classes) < len(every) else "")
+    )
     return ax
 
 
-def plot_noise_matrix(summary: Any, ax: Any = None) -> Any:
+def plot_noise_matrix(summary: Any, ax: Any = None, *, max_classes: int = MAX_CLASSES) -> Any:
     """Heat map of the estimated noise matrix ``P(given label | true label)`` with class names.
+
+    With more than ``max_classes`` classes, only the rows and columns of
+    :func:`busiest_classes` are drawn (the title says how many of all).
 
     Examples
     --------
@@ -75,8 +125,9 @@ def plot_noise_matrix(summary: Any, ax: Any = None) -> Any:
     """
     ax = _axes(ax)
     data = _as_dict(summary)
-    matrix = np.asarray(data["noise_matrix"], dtype=np.float64)
-    names = [str(n) for n in data["class_names"]]
+    shown = busiest_classes(data, max_classes)
+    matrix = np.asarray(data["noise_matrix"], dtype=np.float64)[np.ix_(shown, shown)]
+    names = [short_name(data["class_names"][i]) for i in shown]
     image = ax.imshow(matrix, cmap="Blues", vmin=0, vmax=1)
     ax.figure.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
     ticks = np.arange(len(names))
@@ -96,7 +147,11 @@ def plot_noise_matrix(summary: Any, ax: Any = None) -> Any:
                 )
     ax.set_xlabel("true label")
     ax.set_ylabel("given label")
-    ax.set_title("Noise matrix P(given | true)")
+    total = len(data["class_names"])
+    ax.set_title(
+        "Noise matrix P(given | true)"
+        + (f" ({len(shown)} of {total:,} classes)" if len(shown) < total else "")
+    )
     return ax
 
 
