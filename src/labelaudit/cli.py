@@ -321,8 +321,8 @@ def _stage_results(
         table_name = "examples.csv"
         table_sha256 = file_sha256(run.stage_table(table_name, data.table, escape_formulas=False))
     else:
-        table_name = str(data.source.resolve())
-        table_sha256 = file_sha256(data.source)
+        role = next(r for r, path in run.inputs.items() if path == data.source)
+        table_name, table_sha256 = str(data.source.resolve()), run.input_record(role)["sha256"]
     shown = [] if image else text_columns(data.table.drop(columns=[data.label_column]))
     dataset = Dataset(
         table_name, table_sha256, data.label_column, [plain(c) for c in data.classes],

@@ -326,6 +326,14 @@ class ResultsWriter:
         self.previous = self._check_folder()
         self._staged: dict[str, Path] = {}
         self._created_folder = False
+        self._input_records: dict[str, dict[str, Any]] = {}
+
+    def input_record(self, role: str) -> dict[str, Any]:
+        """Resolved path, size and SHA-256 of the input ``role`` (computed once)."""
+        if role not in self._input_records:
+            path = self.inputs[role]
+            self._input_records[role] = {"role": role, "path": str(path.resolve()), **_file_record(path)}
+        return self._input_records[role]
 
     def _check_folder(self) -> dict[str, Any] | None:
         folder, argument = self.folder, self.argument
@@ -348,6 +356,11 @@ class ResultsWriter:
         if manifest.is_file():
             return _load_manifest(manifest, argument)
         others = sorted(p.name for p in folder.iterdir() if not p.name.endswith(_TMP_SUFFIX))
+        if "dataset.json" in others or "audit.json" in others:
+            raise FolderError(
+                f"{argument}: '{folder}' was written by labelaudit 0.1, which kept no {MANIFEST_FILE}; "
+                "write the results to a new folder (the old one is left as it is)"
+            )
         if others:
             shown = ", ".join(repr(n) for n in others[:3]) + (", ..." if len(others) > 3 else "")
             raise FolderError(
@@ -407,10 +420,7 @@ class ResultsWriter:
             "run_id": self.run_id,
             "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "command": self.command,
-            "inputs": [
-                {"role": role, "path": str(path.resolve()), **_file_record(path)}
-                for role, path in self.inputs.items()
-            ],
+            "inputs": [self.input_record(role) for role in self.inputs],
             "dataset": None if dataset is None else dataset.to_dict(),
             "results": results,
             "files": files,
