@@ -46,6 +46,16 @@ def small(tmp_path: Path) -> Path:
     return folder
 
 
+def startup_lines(process: subprocess.Popen, stream: Any, count: int) -> list[str]:
+    """The first ``count`` lines ``process`` writes to ``stream``; it is killed after 60 s."""
+    watchdog = threading.Timer(60, process.kill)
+    watchdog.start()
+    try:
+        return [stream.readline() for _ in range(count)]
+    finally:
+        watchdog.cancel()
+
+
 class Review:
     """``labelaudit review FOLDER --port 0 ARGS`` in a subprocess, with what it printed."""
 
@@ -58,7 +68,7 @@ class Review:
                 stderr=errors,
                 text=True,
             )
-        first, scripts = self.process.stdout.readline(), self.process.stdout.readline()
+        first, scripts = startup_lines(self.process, self.process.stdout, 2)
         found = re.search(r" at (http://[^/]+:(\d+)/\S*)", first)
         token = re.search(r"X-CSRF-Token: (\S+)", scripts)
         if found is None or token is None:
@@ -325,6 +335,31 @@ def test_the_cli_refuses_a_bad_port_a_busy_port_and_bad_names_before_writing(sma
     assert "--allow-host" in refused("--allow-host", "review.test:8765")
     assert "--host" in refused("--host", "192.0.2.1")  # TEST-NET-1: not an address of this machine
     assert "DIR" in run_review(str(small / "missing"), "--port", "0").stderr
+
+
+def test_serve_logs_the_address_it_listens_on(small):
+    code = (
+        "import logging, sys; from labelaudit.review import serve; "
+        "logging.basicConfig(level=logging.INFO, format='%(message)s'); "
+        "serve(sys.argv[1], port=0)"
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-c", code, str(small)], stderr=subprocess.PIPE, text=True
+    )
+    try:
+        (line,) = startup_lines(process, process.stderr, 1)
+        found = re.fullmatch(
+            rf"reviewing {re.escape(str(small))} at http://127.0.0.1:(\d+)/\n", line
+        )
+        assert found, line
+        connection = http.client.HTTPConnection("127.0.0.1", int(found.group(1)), timeout=10)
+        connection.request("GET", "/api/meta")
+        assert connection.getresponse().status == 200
+        connection.close()
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        process.stderr.close()
 
 
 ATTACKER = """<!DOCTYPE html><title>elsewhere</title><script>

@@ -147,7 +147,7 @@ class ReviewState:
         row = self.row(body.get("row"))
         action = body.get("action")
         if action not in ACTIONS:
-            raise _Invalid(422, f"action must be one of {list(ACTIONS)}; got {action!r}")
+            raise _Invalid(422, f"action must be one of {list(ACTIONS)}; got {_shown(action)}")
         label = body.get("label")
         if action != "relabel":
             if label is not None:
@@ -158,10 +158,8 @@ class ReviewState:
             or not isinstance(label, (str, int))
             or str(label) not in self.classes
         ):
-            raise _Invalid(
-                422,
-                f"label must be one of the classes {list(self.classes.values())}; got {label!r}",
-            )
+            classes = list(self.classes.values())
+            raise _Invalid(422, f"label must be one of the classes {classes}; got {_shown(label)}")
         label = self.classes[str(label)]
         if str(self.given_label(row)) == str(label):
             raise _Invalid(422, f"row {row} is already labelled {label!r}; use keep")
@@ -448,7 +446,8 @@ def create_app(
     from starlette.routing import Mount, Route
     from starlette.staticfiles import StaticFiles
 
-    names = host_names(host, allow_hosts)
+    allowed = [host_name(name) for name in allow_hosts]
+    names = host_names(host, allowed)
     state = ReviewState(Path(folder))
     csrf_token = secrets.token_urlsafe(32)
     access_token = None if is_loopback(host) else secrets.token_urlsafe(32)
@@ -509,7 +508,6 @@ def create_app(
         middleware=[guard],
         exception_handlers={_Invalid: invalid, HTTPException: http_error},
     )
-    allowed = [host_name(name) for name in allow_hosts]
     if access_token is not None and allowed:
         shown = allowed[0]
     else:
