@@ -664,16 +664,41 @@ def run_report(args: argparse.Namespace) -> int:
 
 
 def run_review(args: argparse.Namespace) -> int:
-    """``labelaudit review DIR``: serve the review app until interrupted."""
-    from labelaudit.review import create_app
-    from labelaudit.review.app import import_server
+    """``labelaudit review DIR``: serve the review app until interrupted.
 
-    with _folder_errors("DIR"):
-        app = create_app(args.dir)
-    _, uvicorn = import_server()
-    print(f"Reviewing {args.dir} at http://{args.host}:{args.port}/ (Ctrl+C to stop; every decision is "
-          f"saved in {Path(args.dir) / 'decisions.sqlite'} as it is made)", flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    The port is bound, then the folder read, before anything is written.
+    """
+    import errno
+
+    from labelaudit.review.app import create_app, host_names, listen, run
+
+    if not 0 <= args.port <= 65535:
+        raise InputError(f"--port: {args.port} is not a TCP port; use 1..65535 (0: any free port)")
+    with _as_input_error("--host/--allow-host"):
+        names = host_names(args.host, args.allow_host)
+    try:
+        sock = listen(args.host, args.port)
+    except OSError as err:
+        if err.errno == errno.EADDRINUSE:
+            raise InputError(f"--port: {args.port} is in use on {args.host}; pick another port, or 0 for any free one") from None
+        argument = "--port" if err.errno == errno.EACCES else "--host"
+        raise InputError(f"{argument}: cannot listen on {args.host} port {args.port}: {err.strerror or _one_line(err)}") from None
+    with sock:
+        with _folder_errors("DIR"):
+            app = create_app(args.dir, host=args.host, port=sock.getsockname()[1], allow_hosts=args.allow_host)
+        scripts = (f"X-CSRF-Token: {app.state.csrf_token} and Content-Type: application/json with "
+                   "every POST and DELETE")
+        if app.state.access_token is not None:
+            sys.stderr.write(
+                f"labelaudit review: warning: --host {args.host} can be reached from other machines; every "
+                "request needs the access token in the URL below, and the Host header must be one of "
+                f"{', '.join(names)} (add names with --allow-host NAME)\n"
+            )
+            scripts = f"Authorization: Token {app.state.access_token} with every request, and {scripts}"
+        print(f"Reviewing {args.dir} at {app.state.url} (Ctrl+C to stop; every decision is saved in "
+              f"{Path(args.dir) / 'decisions.sqlite'} as it is made)")
+        print(f"Scripts: send {scripts}", flush=True)
+        run(app, sock)
     return 0
 
 
@@ -783,13 +808,19 @@ def build_parser() -> argparse.ArgumentParser:
         description="Serve a local page that shows the flagged examples from the lowest label "
         "quality up, with keyboard shortcuts to keep, relabel or remove each one. Every decision is "
         "committed to DIR/decisions.sqlite before the page shows it; the data is never modified. "
+        "Only the server's own page can write: requests must name the server in Host (and Origin), "
+        "and writes must carry the page's token (printed at start-up for scripts). Beyond loopback "
+        "every request needs the access token in the printed URL. "
         "Needs pip install 'labelaudit[review]'.",
-        epilog="example:\n  labelaudit review demo-out\n  labelaudit export demo-out --out cleaned.csv",
+        epilog="example:\n  labelaudit review demo-out\n  labelaudit export demo-out --out cleaned.csv\n"
+        "  labelaudit review demo-out --host 0.0.0.0 --allow-host lab.example.org",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     review.add_argument("dir", metavar="DIR", help="folder written by demo --out, audit --out or Audit.save")
     review.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s, this machine only)")
-    review.add_argument("--port", type=_int_at_least(0), default=8765, help="port (default: %(default)s)")
+    review.add_argument("--port", type=_int_at_least(0), default=8765, help="port, 1..65535 or 0 for any free one (default: %(default)s)")
+    review.add_argument("--allow-host", action="append", default=[], metavar="NAME",
+                        help="a further host name the page is opened by (repeatable; loopback names and --host are always allowed)")
     review.set_defaults(run=run_review)
 
     export = commands.add_parser(

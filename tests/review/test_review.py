@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -33,10 +34,11 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def request(base: str, method: str, path: str, body: bytes | None = None) -> tuple[int, dict]:
-    req = urllib.request.Request(
-        base + path, data=body, method=method, headers={"Content-Type": "application/json"}
-    )
+def request(
+    base: str, method: str, path: str, body: bytes | None = None, token: str = ""
+) -> tuple[int, dict]:
+    headers = {"Content-Type": "application/json", "X-CSRF-Token": token}
+    req = urllib.request.Request(base + path, data=body, method=method, headers=headers)
     try:
         with urllib.request.urlopen(req, timeout=10) as response:
             return response.status, json.loads(response.read())
@@ -52,6 +54,11 @@ class Server:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen | None = None
+        self.token = ""
+
+    def request(self, method: str, path: str, body: bytes | None = None) -> tuple[int, dict]:
+        """``request`` with the CSRF token of the running server's page."""
+        return request(self.base, method, path, body, self.token)
 
     def start(self) -> Server:
         self.process = subprocess.Popen(
@@ -71,6 +78,11 @@ class Server:
         while time.monotonic() < deadline:
             try:
                 if request(self.base, "GET", "/api/meta")[0] == 200:
+                    with urllib.request.urlopen(self.base + "/", timeout=10) as page:
+                        found = re.search(
+                            r'name="csrf-token" content="([^"]+)"', page.read().decode()
+                        )
+                    self.token = found.group(1)
                     return self
             except OSError:
                 time.sleep(0.1)
@@ -142,20 +154,20 @@ INVALID = [
 
 
 def test_every_invalid_request_gets_a_json_4xx_and_changes_nothing(server, folder):
-    status, first = request(server.base, "GET", "/api/issues?limit=1")
+    status, first = server.request("GET", "/api/issues?limit=1")
     assert (
         status == 200
         and first["issues"][0]["row"] == 905
         and first["issues"][0]["given_label"] == 3
     )
     for method, path, body, expected in INVALID:
-        status, answer = request(server.base, method, path, body)
+        status, answer = server.request(method, path, body)
         assert (status, sorted(answer)) == (expected, ["error"]), (
             method,
             path,
             body[:60] if body else None,
         )
-    assert request(server.base, "GET", "/api/decisions") == (200, {"decisions": []})
+    assert server.request("GET", "/api/decisions") == (200, {"decisions": []})
     with sqlite3.connect(folder / "decisions.sqlite") as db:
         assert db.execute("SELECT COUNT(*) FROM decisions").fetchone() == (0,)
         assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
@@ -163,8 +175,7 @@ def test_every_invalid_request_gets_a_json_4xx_and_changes_nothing(server, folde
 
 def test_api_decide_replace_undo_and_page(server):
     assert (
-        request(
-            server.base,
+        server.request(
             "POST",
             "/api/decisions",
             b'{"row": 905, "action": "relabel", "label": "8"}',
@@ -172,25 +183,23 @@ def test_api_decide_replace_undo_and_page(server):
         == 8
     )
     assert (
-        request(server.base, "POST", "/api/decisions", b'{"row": 905, "action": "remove"}')[1][
-            "action"
-        ]
+        server.request("POST", "/api/decisions", b'{"row": 905, "action": "remove"}')[1]["action"]
         == "remove"
     )
     assert (
-        request(server.base, "POST", "/api/decisions", b'{"row": 0, "action": "keep"}')[0] == 200
+        server.request("POST", "/api/decisions", b'{"row": 0, "action": "keep"}')[0] == 200
     )  # any row
-    decisions = request(server.base, "GET", "/api/decisions")[1]["decisions"]
+    decisions = server.request("GET", "/api/decisions")[1]["decisions"]
     assert [(d["row"], d["action"]) for d in decisions] == [(0, "keep"), (905, "remove")]
-    assert request(server.base, "DELETE", "/api/decisions/0") == (200, {"row": 0, "deleted": True})
-    page = request(server.base, "GET", "/api/issues?offset=1&limit=2")[1]
+    assert server.request("DELETE", "/api/decisions/0") == (200, {"row": 0, "deleted": True})
+    page = server.request("GET", "/api/issues?offset=1&limit=2")[1]
     assert (
         page["offset"] == 1
         and len(page["issues"]) == 2
         and page["issues"][0]["score"] <= page["issues"][1]["score"]
     )
     assert (
-        request(server.base, "GET", "/api/issues?limit=1")[1]["issues"][0]["decision"]["action"]
+        server.request("GET", "/api/issues?limit=1")[1]["issues"][0]["decision"]["action"]
         == "remove"
     )
 
@@ -208,7 +217,7 @@ def test_keyboard_session_two_tabs_sigkill_restart_and_export(browser, server, f
     tab.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     tab.goto(server.base + "/")
     tab.wait_for_selector("body[data-ready]")
-    total = request(server.base, "GET", "/api/meta")[1]["num_issues"]
+    total = server.request("GET", "/api/meta")[1]["num_issues"]
     progress = tab.locator("#progress")
     expect(progress).to_have_text(f"Decided 0 of {total}")
 
@@ -260,13 +269,13 @@ def test_keyboard_session_two_tabs_sigkill_restart_and_export(browser, server, f
     expect(tab.locator("#decision")).to_have_count(1)
     deadline = time.monotonic() + 10
     while (
-        len(request(server.base, "GET", "/api/decisions")[1]["decisions"]) < 6
+        len(server.request("GET", "/api/decisions")[1]["decisions"]) < 6
         and time.monotonic() < deadline
     ):
         time.sleep(0.05)
     decided = {
         d["row"]: (d["action"], d["label"])
-        for d in request(server.base, "GET", "/api/decisions")[1]["decisions"]
+        for d in server.request("GET", "/api/decisions")[1]["decisions"]
     }
     assert decided == made
 
@@ -275,7 +284,7 @@ def test_keyboard_session_two_tabs_sigkill_restart_and_export(browser, server, f
     server.start()
     after = {
         d["row"]: (d["action"], d["label"])
-        for d in request(server.base, "GET", "/api/decisions")[1]["decisions"]
+        for d in server.request("GET", "/api/decisions")[1]["decisions"]
     }
     assert after == decided
     tab.reload()

@@ -1,17 +1,20 @@
 // labelaudit review: one page, no dependencies. Every decision is sent to the server and shown
-// only once the server has committed it.
+// only once the server has committed it. Every write carries the token the server put in the page.
 (function () {
   'use strict';
   var state = {items: [], classes: [], decisions: {}, view: 'one', cursor: 0, history: [], writes: 0};
+  var csrfToken = document.querySelector('meta[name="csrf-token"]').content;
+  var DIGITS = '0123456789'.split('');
   function $(id) { return document.getElementById(id); }
   function text(value) { return value === null || value === undefined ? '—' : String(value); }
 
   async function api(method, url, body) {
     var options = {method: method, headers: {}};
-    if (body !== undefined) {
+    if (method !== 'GET') {
       options.headers['Content-Type'] = 'application/json';
-      options.body = JSON.stringify(body);
+      options.headers['X-CSRF-Token'] = csrfToken;
     }
+    if (body !== undefined) options.body = JSON.stringify(body);
     var response = await fetch(url, options);
     var data = await response.json();
     if (!response.ok) throw new Error(data.error || ('HTTP ' + response.status));
@@ -185,6 +188,18 @@
     render();
   }
 
+  // The class a digit key picks: the class named by that digit, else the class at that place.
+  function classForKey(key) {
+    var named = state.classes.find(function (name) { return String(name) === key; });
+    return named !== undefined ? named : state.classes[Number(key)];
+  }
+
+  function toggleView() {
+    state.view = state.view === 'one' ? 'grid' : 'one';
+    render();
+    if (state.view === 'grid') refreshDecisions();  // decisions other tabs made meanwhile
+  }
+
   function accept() {
     var item = current();
     if (!item) return;
@@ -203,9 +218,9 @@
     else if (key === 'u' || key === 'U') undo();
     else if (key === 'ArrowRight' || key === 'j' || key === 'l') move(1);
     else if (key === 'ArrowLeft' || key === 'h') move(-1);
-    else if (key === 'g' || key === 'G') { state.view = state.view === 'one' ? 'grid' : 'one'; render(); }
+    else if (key === 'g' || key === 'G') toggleView();
     else if (key === 'r' || key === 'R') $('relabel-any').focus();
-    else if (/^[0-9]$/.test(key) && Number(key) < state.classes.length) decide('relabel', state.classes[Number(key)]);
+    else if (DIGITS.indexOf(key) >= 0 && classForKey(key) !== undefined) decide('relabel', classForKey(key));
     else handled = false;
     if (handled) event.preventDefault();
   });
@@ -214,7 +229,7 @@
     document.title = 'Review: ' + meta.title;
     $('title').textContent = meta.title;
     state.classes = meta.classes;
-    meta.classes.forEach(function (name, index) {
+    meta.classes.forEach(function (name) {
       var option = document.createElement('option');
       option.value = String(name);
       option.textContent = String(name);
@@ -224,7 +239,8 @@
       button.type = 'button';
       button.dataset.label = String(name);
       button.textContent = String(name);
-      if (index < 10 && meta.classes.length <= 10) button.title = 'key ' + index;
+      var keys = DIGITS.filter(function (key) { return classForKey(key) === name; });
+      if (keys.length) button.title = 'key ' + (keys.indexOf(String(name)) >= 0 ? String(name) : keys[0]);
       button.addEventListener('click', function () { decide('relabel', name); });
       $('classes').appendChild(button);
     });
@@ -250,7 +266,7 @@
     $('undo').addEventListener('click', undo);
     $('prev').addEventListener('click', function () { move(-1); });
     $('next').addEventListener('click', function () { move(1); });
-    $('toggle-view').addEventListener('click', function () { state.view = state.view === 'one' ? 'grid' : 'one'; render(); });
+    $('toggle-view').addEventListener('click', toggleView);
   }
 
   async function load() {
