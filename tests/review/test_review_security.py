@@ -31,18 +31,21 @@ pytest.importorskip(
 @pytest.fixture
 def small(tmp_path: Path) -> Path:
     """An output folder of six examples whose classes are the integers 1, 2 and 3; four flagged."""
+    from labelaudit.io import ResultsWriter
+
     folder = tmp_path / "small"
-    folder.mkdir()
-    health = {"num_examples": 6, "class_names": [1, 2, 3]}
-    (folder / "health.json").write_text(json.dumps(health))
-    pd.DataFrame(
+    issues = pd.DataFrame(
         {
             "row": [0, 1, 2, 3],
             "given_label": [3, 3, 1, 2],
             "suggested_label": [1, 2, 3, 1],
             "label_quality": [0.1, 0.2, 0.3, 0.4],
         }
-    ).to_csv(folder / "issues.csv", index=False)
+    )
+    with ResultsWriter(folder, command="test") as run:
+        run.stage_json("health.json", {"num_examples": 6, "class_names": [1, 2, 3]})
+        run.stage_table("issues.csv", issues)
+        run.commit(dataset=None, results="label_issues")
     return folder
 
 
