@@ -291,3 +291,154 @@ def test_model_class_instead_of_instance() -> None:
 
     with pytest.raises(TypeError, match=r"model is the class LogisticRegression; pass an instance, e\.g\. LogisticRegression\(\)"):
         la.estimate_pred_probs(LogisticRegression, np.zeros((20, 1)), np.repeat([0, 1], 10), cv=2, verbose=False)
+
+
+# -- found while in these files -----------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "call, name",
+    [
+        (lambda v: la.compute_confident_joint(LABELS, PROBS, calibrate=v), "calibrate"),
+        (lambda v: la.compute_confident_joint(LABELS, PROBS, return_indices_of_off_diagonals=v),
+         "return_indices_of_off_diagonals"),
+        (lambda v: la.compute_confident_joint(LABELS, PROBS, multi_label=v), "multi_label"),
+        (lambda v: la.find_overlapping_classes(LABELS, PROBS, asymmetric=v), "asymmetric"),
+        (lambda v: la.health_summary(LABELS, PROBS, verbose=v), "verbose"),
+        (lambda v: la.estimate_pred_probs(_Prior(), np.zeros((6, 1)), LABELS, cv=2, verbose=v), "verbose"),
+    ],
+)
+def test_every_flag_is_a_bool(call, name) -> None:
+    """A string such as "no" is truthy: these all did the opposite of what it says."""
+    with pytest.raises(TypeError, match=rf"{name} must be True or False; found 'no' \(str\)"):
+        call("no")
+
+
+def test_multilabel_flags_and_options_are_checked_without_any_class_to_run() -> None:
+    from labelaudit import multilabel
+
+    every = [[0], [0]]  # one-sided: the core is never called, the options are still checked
+    probs = np.array([[0.9, 0.1], [0.8, 0.3]])
+    with pytest.raises(TypeError, match=r"calibrate must be True or False"):
+        multilabel.compute_confident_joint(every, probs, calibrate="no")
+    with pytest.raises(ValueError, match=r"min_examples_per_class=-1 is not valid"):
+        multilabel.find_label_issues(every, probs, min_examples_per_class=-1)
+    with pytest.raises(TypeError, match=r"classes mixes types"):
+        multilabel.find_label_issues(every, probs, classes=[0, "b"])
+    with pytest.raises(ValueError, match=r"classes lists 'a' twice"):
+        multilabel.find_label_issues([["a"], ["a"]], probs, classes=["a", "a"])
+
+
+def test_string_and_set_classes_and_class_names() -> None:
+    with pytest.raises(TypeError, match=r"classes must be a list or array .* found set"):
+        la.find_label_issues(["a", "b", "c", "a", "b", "c"], PROBS, classes={"a", "b", "c"})
+    with pytest.raises(TypeError, match=r"classes must be a list or array .* found str"):
+        la.find_label_issues(["a", "b", "c", "a", "b", "c"], PROBS, classes="abc")
+    with pytest.raises(TypeError, match=r"class_names must be a list or array of 3 names.* found str"):
+        la.health_summary(LABELS, PROBS, class_names="abc", verbose=False)
+
+
+def test_integer_labels_with_named_classes_say_why() -> None:
+    with pytest.raises(ValueError, match=r"labels that are already column indices need no classes="):
+        la.find_label_issues(LABELS, PROBS, classes=["a", "b", "c"])
+
+
+def test_negative_labels_do_not_blame_pred_probs() -> None:
+    with pytest.raises(ValueError, match=r"labels contain -1; class indices start at 0"):
+        la.find_label_issues([0, -1, 1, 1, 2, 2], PROBS)
+
+
+def test_dataframe_columns_that_name_the_classes_in_another_order() -> None:
+    """Without classes= the columns are taken to be the sorted labels: here that is wrong."""
+    import pandas as pd
+
+    frame = pd.DataFrame(PROBS[:, :2] / PROBS[:, :2].sum(axis=1, keepdims=True), columns=["dog", "cat"])
+    names = ["dog", "dog", "cat", "cat", "cat", "dog"]
+    with pytest.warns(UserWarning), pytest.raises(
+        ValueError, match=r"pred_probs has columns \['dog', 'cat'\].*classes=list\(pred_probs\.columns\)"
+    ):
+        la.get_label_quality_scores(names, frame)
+    scores = la.get_label_quality_scores(names, frame, classes=list(frame.columns))
+    np.testing.assert_allclose(scores[:2], frame["dog"][:2])
+    with pytest.warns(UserWarning):  # columns in the sorted order: as assumed
+        la.get_label_quality_scores(names, frame[["cat", "dog"]])
+
+
+def test_health_joint_is_used_as_given_and_alone() -> None:
+    joint = np.array([[0.4, 0.1], [0.0, 0.5]])
+    labels = [0, 0, 0, 0, 0, 1, 1, 1, 1, 1]
+    probs = np.full((10, 2), 0.5)
+    with pytest.raises(ValueError, match=r"joint= is used as given, so confident_joint would be ignored"):
+        la.rank_classes_by_label_quality(labels, joint=joint, confident_joint=[[4, 1], [0, 5]])
+    with pytest.raises(ValueError, match=r"joint= is used as given, so pred_probs would be ignored"):
+        la.rank_classes_by_label_quality(labels, probs, joint=joint)
+    with pytest.raises(ValueError, match=r"num_examples=7 but labels has 10 entries"):
+        la.rank_classes_by_label_quality(labels, joint=joint, num_examples=7)
+    for bad in (-4, 0, 2.5, True):
+        with pytest.raises(ValueError, match=r"num_examples=.* is not valid"):
+            la.rank_classes_by_label_quality(joint=joint, num_examples=bad)
+    with pytest.raises(ValueError, match=r"joint must hold finite, non-negative counts"):
+        la.rank_classes_by_label_quality(joint=[[0.6, -0.1], [0.0, 0.5]], num_examples=4)
+    with pytest.raises(ValueError, match=r"labels contain 2, but joint is 2 x 2"):
+        la.rank_classes_by_label_quality([0, 1, 2], joint=joint)
+    with pytest.raises(ValueError, match=r"the rows of joint hold a single class \(0\)"):
+        la.rank_classes_by_label_quality(joint=[[0.5, 0.5], [0.0, 0.0]], num_examples=4)
+    named = la.rank_classes_by_label_quality(joint=joint, num_examples=10, classes=["a", "b"])
+    assert sorted(named["class_name"]) == ["a", "b"]
+    assert la.rank_classes_by_label_quality(labels, joint=joint, num_examples=10)["label_issues"].sum() == 1
+
+
+def test_health_confident_joint_and_pred_probs_must_agree() -> None:
+    with pytest.raises(ValueError, match=r"confident_joint is 2 x 2 but pred_probs has 3 columns"):
+        la.health_summary(np.array([0, 0, 1, 1, 1, 0]), PROBS, confident_joint=[[2, 1], [0, 3]], verbose=False)
+
+
+def test_streaming_class_names_need_classes() -> None:
+    """Each batch alone would take its own sorted order of names."""
+    names = np.array(["a", "b", "c", "a", "b", "c"])
+    finder = la.LabelIssueFinder()
+    with pytest.raises(ValueError, match=r"labels of dtype <U1 are class names; pass classes=.*batches are encoded one by one"):
+        finder.update(names[:3], PROBS[:3])
+    with pytest.raises(TypeError, match=r"classes mixes types"):
+        la.LabelIssueFinder(classes=["a", 1, "c"]).update(names[:3], PROBS[:3])
+    done = la.LabelIssueFinder(classes=["a", "b", "c"]).fit(lambda: [(names[:3], PROBS[:3]), (names[3:], PROBS[3:])])
+    np.testing.assert_array_equal(done.label_issues_, la.find_label_issues(LABELS[[0, 2, 4, 1, 3, 5]], PROBS))
+
+
+def test_dask_classes_are_checked_up_front() -> None:
+    da = pytest.importorskip("dask.array")
+    chunked = da.from_array(PROBS, chunks=(2, 3))
+    with pytest.raises(TypeError, match=r"classes mixes types"):
+        la.find_label_issues(np.array(["a", "b", "c"] * 2), chunked, classes=["a", 1, "c"])
+    with pytest.raises(ValueError, match=r"classes lists 'a' twice"):
+        la.find_label_issues(np.array(["a", "b", "c"] * 2), chunked, classes=["a", "a", "c"])
+
+
+def test_num_label_issues_with_a_given_joint_still_checks_pred_probs() -> None:
+    bad = PROBS.copy()
+    bad[3] = [np.nan, 0.5, 0.5]
+    with pytest.raises(ValueError, match=r"NaN or inf \(first in row 3\)"):
+        la.num_label_issues(LABELS, bad, estimation_method="off_diagonal_custom", confident_joint=np.eye(3))
+
+
+def test_clean_learning_pred_probs_need_one_column_per_class() -> None:
+    X = np.zeros((6, 1))
+    y = np.array([0, 0, 0, 1, 1, 1])
+    with pytest.raises(ValueError, match=r"pred_probs has 3 columns but y has 2 classes; pass one column per class, in the order of np\.unique\(y\)"):
+        la.CleanLearning().find_label_issues(X, y, pred_probs=PROBS)
+
+
+class _Prior:
+    """A minimal classifier: the class shares of its training labels."""
+
+    def fit(self, X, y):
+        self.classes_, counts = np.unique(y, return_counts=True)
+        self.share_ = counts / counts.sum()
+        return self
+
+    def predict_proba(self, X):
+        return np.tile(self.share_, (len(X), 1))
+
+    def get_params(self, deep=True):
+        return {}
+
+    def set_params(self, **params):
+        return self

@@ -459,9 +459,16 @@ def _encode_with_classes(arr: np.ndarray, classes: np.ndarray) -> EncodedLabels:
         codes = np.fromiter((position[v] for v in values), dtype=np.int64, count=len(values))
     except KeyError:
         unknown = sorted({v for v in values if v not in position}, key=repr)
+        families = {_family(type(c)) for c in position}
+        hint = (
+            " or fix those labels"
+            if families & {_family(type(v)) for v in unknown}
+            else "; classes= maps label values to columns, so labels that are already column "
+            "indices need no classes="
+        )
         raise ValueError(
             f"labels contain {_shorten(unknown)}, which are not in classes {_shorten(classes.tolist())}; "
-            "add them to classes (with a pred_probs column each) or fix those labels."
+            f"add them to classes (with a pred_probs column each){hint}."
         ) from None
     return EncodedLabels(codes=codes, classes=classes, names_given=True)
 
@@ -499,6 +506,20 @@ def check_no_gaps(name: str, counts: np.ndarray, fix: str) -> None:
             f"{name} are class indices 0..{len(counts) - 1} but {listed} "
             f"{'has' if empty.size == 1 else 'have'} no example, so the number of classes is "
             f"ambiguous; {fix}."
+        )
+
+
+def check_column_names(columns: Any, labels: EncodedLabels) -> None:
+    """Column names of a ``pred_probs`` DataFrame that name the classes in another order than the
+    sorted labels that were assumed (``classes=`` not given) are refused."""
+    if columns is None or not labels.names_given:
+        return
+    names, assumed = [str(c) for c in columns], [str(c) for c in labels.classes]
+    if names != assumed and sorted(names) == sorted(assumed):
+        raise ValueError(
+            f"pred_probs has columns {_shorten(list(columns))}, but without classes= its columns "
+            f"are taken to be the sorted labels {_shorten(assumed)}; pass "
+            "classes=list(pred_probs.columns)."
         )
 
 

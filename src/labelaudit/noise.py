@@ -30,6 +30,7 @@ from labelaudit._validate import (
     as_pred_probs,
     check_bool,
     check_choice,
+    check_column_names,
     check_confident_joint,
     check_joint_fits_labels,
     check_lengths,
@@ -80,6 +81,8 @@ class Passes:
     ) -> None:
         self.pred_probs = as_pred_probs(pred_probs)
         self.labels: EncodedLabels = encode_labels(labels, self.pred_probs.shape[1], classes=classes)
+        if classes is None:
+            check_column_names(getattr(pred_probs, "columns", None), self.labels)
         check_lengths(self.labels, self.pred_probs)
         self.n_jobs = check_n_jobs(n_jobs)
         self._keep_self_confidence = keep_self_confidence
