@@ -56,6 +56,18 @@ def check_bool(name: str, value: Any) -> bool:
     return bool(value)
 
 
+def check_rank_kwargs(rank_by_kwargs: Any) -> bool:
+    """``rank_by_kwargs`` checked: the ``adjust_pred_probs`` it holds (False when absent)."""
+    if rank_by_kwargs is None:
+        return False
+    if not isinstance(rank_by_kwargs, dict) or set(rank_by_kwargs) - {"adjust_pred_probs"}:
+        raise ValueError(
+            f"rank_by_kwargs={rank_by_kwargs!r} is not valid; the only key it accepts is "
+            "'adjust_pred_probs' (a bool), e.g. rank_by_kwargs={'adjust_pred_probs': True}."
+        )
+    return check_bool("adjust_pred_probs", rank_by_kwargs.get("adjust_pred_probs", False))
+
+
 def check_n_jobs(n_jobs: Any) -> int | None:
     """``None``, ``-1`` (all cores) or a positive number of threads."""
     if n_jobs is None:
@@ -202,12 +214,16 @@ def _family(kind: type) -> str:
     return "str" if issubclass(kind, str) else kind.__name__
 
 
-def check_one_type(name: str, values: Any) -> None:
+def _check_one_type(name: str, given: Any, arr: np.ndarray) -> None:
     """Refuse classes of several type families (``0`` and ``'b'``; ``True`` and ``1``).
 
-    numpy would store them alike (``0`` as ``'0'``), so which class a value means would depend
-    on how it was passed. ``None`` is a missing value, checked elsewhere.
+    numpy stores them alike (``0`` as ``'0'``), so which class a value means would depend on how
+    it was passed; ``arr`` is ``given`` through numpy, which keeps one type unless it is an
+    object array. ``None`` is a missing value, checked elsewhere.
     """
+    if arr.dtype != object and hasattr(given, "dtype"):
+        return
+    values = arr if arr.dtype == object else given
     kinds = set(map(type, values)) - {type(None)}
     if len({_family(k) for k in kinds}) < 2:
         return
@@ -220,12 +236,6 @@ def check_one_type(name: str, values: Any) -> None:
         f"{name} mixes types: {shown}. Mixed classes are ambiguous (numpy stores 0 and '0' "
         "alike); give every class the same type, e.g. all str or all int."
     )
-
-
-def _check_one_type_of(name: str, given: Any, arr: np.ndarray) -> None:
-    """:func:`check_one_type` where numpy may have merged types (a list, an object array)."""
-    if arr.dtype == object or not hasattr(given, "dtype"):
-        check_one_type(name, arr if arr.dtype == object else given)
 
 
 def check_distinct(name: str, values: Sequence[Any]) -> None:
@@ -247,7 +257,7 @@ def check_classes(classes: Any, num_classes: int | None, *, source: str = "pred_
     """``classes`` as an array: the class of each column (or row) of ``source``, in order.
 
     One entry per class (``num_classes``, or any number when None), all distinct and of one
-    type family (see :func:`check_one_type`).
+    type family (numbers, str, bools, ...; numpy and Python numbers are one family).
     """
     unit = "class" if num_classes is None else _described(source, num_classes)[1]
     if isinstance(classes, (str, bytes, set, frozenset, dict)) or not hasattr(classes, "__len__"):
@@ -262,7 +272,7 @@ def check_classes(classes: Any, num_classes: int | None, *, source: str = "pred_
             f"classes must list one class per {unit}{expected}; found {arr.size} entries"
             f"{'' if arr.ndim == 1 else f' in shape {arr.shape}'}."
         )
-    _check_one_type_of("classes", classes, arr)
+    _check_one_type("classes", classes, arr)
     check_distinct("classes", arr.tolist())
     return arr
 
@@ -364,7 +374,7 @@ def _as_label_array(labels: Any) -> np.ndarray:
             "labels must hold one class per example; found lists. "
             "For several labels per example use labelaudit.multilabel."
         )
-    _check_one_type_of("labels", labels, arr)
+    _check_one_type("labels", labels, arr)
     return arr
 
 

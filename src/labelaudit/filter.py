@@ -33,9 +33,10 @@ from labelaudit._validate import (
     check_confident_joint,
     check_fraction,
     check_nonnegative_int,
+    check_rank_kwargs,
 )
 from labelaudit.noise import Passes, _scaled_off_diagonal, is_dask_array
-from labelaudit.rank import check_rank_kwargs, rank_rows, scores_for
+from labelaudit.rank import rank_rows, scores_for
 
 FILTER_METHODS = (
     "prune_by_noise_rate",
@@ -157,7 +158,8 @@ def find_label_issues(
     Parameters
     ----------
     labels : array-like of shape (n,)
-        Given labels: indices ``0..K-1`` or class names (see ``classes``).
+        Given labels: indices ``0..K-1`` or class names (see ``classes``). At least two
+        classes need examples; a class with a column but no example is fine.
     pred_probs : array-like of shape (n, K)
         Out-of-sample predicted probabilities (e.g. from cross-validation). Any array with
         ``shape``, ``dtype`` and row slicing (``np.memmap``, zarr, h5py) is read block by block.

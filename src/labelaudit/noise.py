@@ -201,7 +201,9 @@ def compute_confident_joint(
     Parameters
     ----------
     labels : array-like of shape (n,)
-        Given labels: indices ``0..K-1`` or class names (see ``classes``).
+        Given labels: indices ``0..K-1`` or class names (see ``classes``). At least two
+        classes need examples (as for every estimate here); a class with a column but no
+        example is fine.
     pred_probs : array-like of shape (n, K)
         Out-of-sample predicted probabilities, one column per class.
     calibrate : bool, default True
@@ -368,7 +370,8 @@ def num_label_issues(
       (``int((1 - trace(C) / C.sum()) * n)``, the rule of the label-errors paper);
     * ``"off_diagonal_calibrated"``: the off-diagonal total of the calibrated confident joint
       (the number that pruning by class removes);
-    * ``"off_diagonal_custom"``: the first rule applied to the ``confident_joint`` you pass.
+    * ``"off_diagonal_custom"``: the first rule applied to the ``confident_joint`` you pass
+      (``labels`` and ``pred_probs`` are still checked, in one pass).
 
     Examples
     --------

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from labelaudit._kernels import SCORE_METHODS
-from labelaudit._validate import check_bool, check_choice
+from labelaudit._validate import check_bool, check_choice, check_rank_kwargs
 from labelaudit.noise import Passes
 
 
@@ -45,18 +45,6 @@ def scores_for(
     """
     adjust = adjustment_thresholds(passes) if adjust_pred_probs else None
     return passes.scores(method, adjust) if rows is None else passes.scores_at(rows, method, adjust)
-
-
-def check_rank_kwargs(rank_by_kwargs: Any) -> bool:
-    """``rank_by_kwargs`` checked: the ``adjust_pred_probs`` it holds (False when absent)."""
-    if rank_by_kwargs is None:
-        return False
-    if not isinstance(rank_by_kwargs, dict) or set(rank_by_kwargs) - {"adjust_pred_probs"}:
-        raise ValueError(
-            f"rank_by_kwargs={rank_by_kwargs!r} is not valid; the only key it accepts is "
-            "'adjust_pred_probs' (a bool), e.g. rank_by_kwargs={'adjust_pred_probs': True}."
-        )
-    return check_bool("adjust_pred_probs", rank_by_kwargs.get("adjust_pred_probs", False))
 
 
 def get_label_quality_scores(
