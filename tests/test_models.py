@@ -88,8 +88,10 @@ def test_string_labels_give_sorted_columns_or_the_order_of_classes():
 
 def test_integer_labels_are_column_indices_like_the_core():
     labels = np.array([1, 1, 1, 2, 2, 2])
-    with pytest.warns(UserWarning, match=r"0 \(0\)"):
-        out = estimate_pred_probs(prior(), np.zeros((6, 1)), labels, cv=3, verbose=False)
+    with pytest.raises(ValueError, match=r"labels are class indices 0\.\.2 but 0 has no example"):
+        estimate_pred_probs(prior(), np.zeros((6, 1)), labels, cv=3, verbose=False)
+    with pytest.warns(UserWarning, match=r"0 \(0\)"):  # the empty column, asked for
+        out = estimate_pred_probs(prior(), np.zeros((6, 1)), labels, cv=3, verbose=False, classes=range(3))
     np.testing.assert_allclose(out, np.tile([0.0, 0.5, 0.5], (6, 1)))
     assert find_label_issues(labels, out).sum() == 0  # accepted by the core as it is
 
@@ -152,7 +154,7 @@ def test_bad_data(blobs):
     X, y = blobs
     with pytest.raises(ValueError, match="X has 119 rows but labels has 120"):
         estimate_pred_probs(LogisticRegression(), X[1:], y, verbose=False)
-    with pytest.raises(ValueError, match="only one class"):
+    with pytest.raises(ValueError, match=r"labels hold a single class \(0\)"):
         estimate_pred_probs(LogisticRegression(), X, np.zeros(120, dtype=int), verbose=False)
     with pytest.raises(ValueError, match="missing values"):
         estimate_pred_probs(LogisticRegression(), X, np.r_[np.nan, y[1:]], verbose=False)

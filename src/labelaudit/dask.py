@@ -100,6 +100,8 @@ from labelaudit._kernels import (
 from labelaudit._validate import (
     EncodedLabels,
     as_pred_probs,
+    check_classes,
+    check_labels_in_parts,
     check_lengths,
     encode_labels,
 )
@@ -262,12 +264,8 @@ class DaskPasses(Passes):
         if labels.ndim != 1:
             raise ValueError(f"labels must be 1-D (one class per example); found shape {labels.shape}.")
         num_classes = pred_probs.shape[1]
-        if classes is None and labels.dtype.kind not in "iuf":
-            raise ValueError(
-                f"labels of dtype {labels.dtype} are class names; pass classes= (the class of each "
-                "pred_probs column, in order): over dask, labels are encoded chunk by chunk."
-            )
-        known = np.asarray(classes) if classes is not None else np.arange(num_classes)
+        check_labels_in_parts(labels.dtype, classes, "over dask, chunks of labels")
+        known = check_classes(classes, num_classes) if classes is not None else np.arange(num_classes)
         codes = labels.map_blocks(
             _encode_chunk, num_classes, classes, dtype=_codes_dtype(labels.dtype, num_classes, classes)
         )
@@ -326,6 +324,7 @@ class DaskPasses(Passes):
 
     @cached_property
     def counts(self) -> ConfidentCounts:
+        self.class_counts  # noqa: B018 - no confident joint of a single class
         stride = sample_stride(self.num_examples, self.num_classes) if self._with_sample else 0
         task = CountsPass(
             self.stats.thresholds, with_agrees=False, sample_stride=stride,
@@ -438,7 +437,7 @@ return_indices_ranked_by, rank_by_kwargs, classes
     >>> find_label_issues(labels, pred_probs, return_indices_ranked_by="self_confidence")
     array([2, 5])
     """
-    frac_noise, min_examples_per_class, rank_kwargs = check_filter_options(
+    frac_noise, min_examples_per_class, adjust_pred_probs = check_filter_options(
         filter_by, frac_noise, min_examples_per_class, num_to_remove_per_class, confident_joint,
         return_indices_ranked_by, rank_by_kwargs,
     )
@@ -447,7 +446,7 @@ return_indices_ranked_by, rank_by_kwargs, classes
             labels, pred_probs, classes=classes, with_sample=filter_by in ("prune_by_noise_rate", "both")
         )
         cj, remove = check_count_options(passes.num_classes, confident_joint, num_to_remove_per_class)
-        passes.stats  # noqa: B018 - pass 1 checks every value before any result exists
+        passes.class_counts  # noqa: B018 - pass 1 checks every value and the classes first
         rows, mask = _flagged(passes, filter_by, cj, frac_noise, min_examples_per_class, remove)
         if return_indices_ranked_by is None:
             if mask is None:
@@ -455,7 +454,7 @@ return_indices_ranked_by, rank_by_kwargs, classes
             return mask.compute() if compute else mask
         if rows is None:
             rows = da.flatnonzero(mask).compute()
-        adjust = adjustment_thresholds(passes) if rank_kwargs.get("adjust_pred_probs") else None
+        adjust = adjustment_thresholds(passes) if adjust_pred_probs else None
         return rank_rows(rows, passes.scores_at(rows, return_indices_ranked_by, adjust))
 
 
@@ -478,7 +477,7 @@ def _flagged(
         method = filter_by.removeprefix("low_")
         return passes.smallest(method, np.array([num]), by_class=False, with_agrees=False)[2], None
     plan = PrunePlan(
-        filter_by, passes.stats.counts, passes.counts.joint,
+        filter_by, passes.class_counts, passes.counts.joint,
         confident_joint=confident_joint, frac_noise=frac_noise,
         min_examples_per_class=min_examples_per_class, num_to_remove_per_class=remove,
     )

@@ -33,9 +33,10 @@ from labelaudit._validate import (
     check_confident_joint,
     check_fraction,
     check_nonnegative_int,
+    check_rank_kwargs,
 )
 from labelaudit.noise import Passes, _scaled_off_diagonal, is_dask_array
-from labelaudit.rank import check_rank_kwargs, rank_rows, scores_for
+from labelaudit.rank import rank_rows, scores_for
 
 FILTER_METHODS = (
     "prune_by_noise_rate",
@@ -100,17 +101,18 @@ def check_filter_options(
     confident_joint: Any,
     return_indices_ranked_by: str | None,
     rank_by_kwargs: Any,
-) -> tuple[float, int, dict[str, Any]]:
+) -> tuple[float, int, bool]:
     """Check the options of :func:`find_label_issues` (before any data is read).
 
-    Returns ``frac_noise``, ``min_examples_per_class`` and the ranking keywords, checked.
+    Returns ``frac_noise``, ``min_examples_per_class`` and ``adjust_pred_probs`` of the ranking
+    keywords, checked.
     """
     check_choice("filter_by", filter_by, FILTER_METHODS)
     frac_noise = check_fraction("frac_noise", frac_noise)
     min_examples_per_class = check_nonnegative_int("min_examples_per_class", min_examples_per_class)
     if return_indices_ranked_by is not None:
         check_choice("return_indices_ranked_by", return_indices_ranked_by, SCORE_METHODS)
-    rank_kwargs = check_rank_kwargs(rank_by_kwargs)
+    adjust = check_rank_kwargs(rank_by_kwargs)
     if num_to_remove_per_class is not None and filter_by not in ("prune_by_class", "both"):
         raise ValueError(
             f"num_to_remove_per_class is used only with filter_by='prune_by_class' or 'both'; "
@@ -121,7 +123,7 @@ def check_filter_options(
             f"filter_by={filter_by!r} works from pred_probs row by row and does not use "
             "confident_joint; drop confident_joint or pick a pruning or low_* rule."
         )
-    return frac_noise, min_examples_per_class, rank_kwargs
+    return frac_noise, min_examples_per_class, adjust
 
 
 def check_count_options(
@@ -156,7 +158,8 @@ def find_label_issues(
     Parameters
     ----------
     labels : array-like of shape (n,)
-        Given labels: indices ``0..K-1`` or class names (see ``classes``).
+        Given labels: indices ``0..K-1`` or class names (see ``classes``). At least two
+        classes need examples; a class with a column but no example is fine.
     pred_probs : array-like of shape (n, K)
         Out-of-sample predicted probabilities (e.g. from cross-validation). Any array with
         ``shape``, ``dtype`` and row slicing (``np.memmap``, zarr, h5py) is read block by block.
@@ -210,7 +213,7 @@ def find_label_issues(
             return_indices_ranked_by=return_indices_ranked_by, rank_by_kwargs=rank_by_kwargs,
             classes=classes,
         )
-    frac_noise, min_examples_per_class, rank_kwargs = check_filter_options(
+    frac_noise, min_examples_per_class, adjust = check_filter_options(
         filter_by, frac_noise, min_examples_per_class, num_to_remove_per_class, confident_joint,
         return_indices_ranked_by, rank_by_kwargs,
     )
@@ -224,6 +227,7 @@ def find_label_issues(
         with_sample=filter_by in ("prune_by_noise_rate", "both"),
     )
     cj, remove = check_count_options(passes.num_classes, confident_joint, num_to_remove_per_class)
+    passes.class_counts  # noqa: B018 - pass 1 checks every value and the classes before any result
 
     scores = None
     if filter_by == "predicted_neq_given":
@@ -237,7 +241,7 @@ def find_label_issues(
         everyone = np.zeros(passes.num_examples, dtype=np.int64)
         chosen = smallest_per_group(everyone, scores, np.array([num]))
         mask = _mask_of(chosen, passes.num_examples)
-        if return_indices_ranked_by != method or rank_kwargs.get("adjust_pred_probs"):
+        if return_indices_ranked_by != method or adjust:
             scores = None
     else:
         mask = _prune(passes, filter_by, cj, frac_noise, min_examples_per_class, remove)
@@ -245,7 +249,7 @@ def find_label_issues(
     if return_indices_ranked_by is None:
         return mask
     if scores is None:
-        scores = scores_for(passes, return_indices_ranked_by, bool(rank_kwargs.get("adjust_pred_probs")))
+        scores = scores_for(passes, return_indices_ranked_by, adjust)
     rows = np.flatnonzero(mask)
     return rank_rows(rows, scores[rows])
 
@@ -266,7 +270,7 @@ def _prune(
 ) -> np.ndarray:
     codes = passes.labels.codes
     plan = PrunePlan(
-        filter_by, passes.stats.counts, passes.counts.joint,
+        filter_by, passes.class_counts, passes.counts.joint,
         confident_joint=confident_joint, frac_noise=frac_noise,
         min_examples_per_class=min_examples_per_class, num_to_remove_per_class=remove,
     )

@@ -25,8 +25,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from labelaudit._validate import check_confident_joint, check_n_jobs
-from labelaudit.noise import Passes, _calibrate, _latent_from_joint, encode_labels
+from labelaudit._validate import (
+    as_pred_probs,
+    check_bool,
+    check_class_names,
+    check_classes,
+    check_confident_joint,
+    check_n_jobs,
+    check_positive_int,
+    check_two_classes,
+    encode_labels,
+)
+from labelaudit.noise import Passes, _latent_from_joint, calibrated_given_joint
 
 CLASS_COLUMNS = [
     "class",
@@ -55,18 +65,6 @@ class _Joint:
     class_names: list[Any]
 
 
-def _names(class_names: Any, classes: np.ndarray, num_classes: int) -> list[Any]:
-    if class_names is None:
-        return [c.item() if isinstance(c, np.generic) else c for c in classes]
-    names = list(class_names)
-    if len(names) != num_classes:
-        raise ValueError(
-            f"class_names has {len(names)} entries but there are {num_classes} classes; "
-            "give one name per pred_probs column."
-        )
-    return names
-
-
 def _resolve_joint(
     labels: Any,
     pred_probs: Any,
@@ -80,21 +78,12 @@ def _resolve_joint(
 ) -> _Joint:
     """The calibrated joint from whichever inputs were given (one place for every function)."""
     if joint is not None:
-        q = check_confident_joint(joint).astype(np.float64)
-        if not np.isclose(q.sum(), 1.0, atol=1e-6):
-            raise ValueError(f"joint must sum to 1 (a joint distribution); it sums to {q.sum():.6g}.")
-        if num_examples is None:
-            if labels is None:
-                raise ValueError("with joint= alone, pass num_examples= (or labels) to count issues.")
-            num_examples = len(np.asarray(labels))
-        k = q.shape[0]
-        return _Joint(q, q * num_examples, int(num_examples), _names(class_names, np.arange(k), k))
+        return _given_distribution(joint, labels, pred_probs, confident_joint, num_examples, class_names, classes)
     if labels is None:
         raise ValueError("pass labels (with pred_probs or confident_joint), or joint= with num_examples=.")
     if confident_joint is not None:
-        cj = check_confident_joint(confident_joint)
-        enc = encode_labels(labels, cj.shape[0], classes=classes)
-        calibrated = _calibrate(cj, enc.counts())
+        k = None if pred_probs is None else as_pred_probs(pred_probs).shape[1]
+        calibrated, enc = calibrated_given_joint(confident_joint, labels, classes, k)
     else:
         if pred_probs is None:
             raise ValueError("pass pred_probs (or confident_joint) together with labels.")
@@ -104,8 +93,43 @@ def _resolve_joint(
         enc = passes.labels
         calibrated = passes.calibrated_joint()
     n = len(enc.codes)
-    names = _names(class_names, enc.classes, enc.num_classes)
-    return _Joint(calibrated / n, calibrated, n, names)
+    return _Joint(calibrated / n, calibrated, n, _names(class_names, enc.classes))
+
+
+def _given_distribution(
+    joint: Any, labels: Any, pred_probs: Any, confident_joint: Any, num_examples: Any,
+    class_names: Any, classes: Any,
+) -> _Joint:
+    """``joint=`` as given: its examples from ``labels`` or ``num_examples`` (one of them)."""
+    for name, value in (("confident_joint", confident_joint), ("pred_probs", pred_probs)):
+        if value is not None:
+            raise ValueError(f"joint= is used as given, so {name} would be ignored; pass one of them.")
+    q = check_confident_joint(joint, name="joint").astype(np.float64)
+    if not np.isclose(q.sum(), 1.0, atol=1e-6):
+        raise ValueError(f"joint must sum to 1 (a joint distribution); it sums to {q.sum():.6g}.")
+    k = q.shape[0]
+    if labels is not None:
+        enc = encode_labels(labels, k, classes=classes, source="joint")
+        check_two_classes(enc.counts(), enc.classes)
+        if num_examples is not None and num_examples != len(enc.codes):
+            raise ValueError(
+                f"num_examples={num_examples!r} but labels has {len(enc.codes)} entries; pass one "
+                "of them (labels give the number of examples)."
+            )
+        num_examples, known = len(enc.codes), enc.classes
+    elif num_examples is None:
+        raise ValueError("with joint= alone, pass num_examples= (or labels) to count issues.")
+    else:
+        num_examples = check_positive_int("num_examples", num_examples)
+        known = np.arange(k) if classes is None else check_classes(classes, k, source="joint")
+        check_two_classes(q.sum(axis=1), known, name="the rows of joint")
+    return _Joint(q, q * num_examples, num_examples, _names(class_names, known))
+
+
+def _names(class_names: Any, classes: np.ndarray) -> list[Any]:
+    if class_names is None:
+        return [c.item() if isinstance(c, np.generic) else c for c in classes]
+    return check_class_names(class_names, len(classes))
 
 
 def _class_table(q: _Joint) -> pd.DataFrame:
@@ -215,7 +239,7 @@ def find_overlapping_classes(
         labels, pred_probs, joint=joint, confident_joint=confident_joint,
         num_examples=num_examples, class_names=class_names, classes=classes, n_jobs=n_jobs,
     )
-    return _overlap_table(q, bool(asymmetric))
+    return _overlap_table(q, check_bool("asymmetric", asymmetric))
 
 
 def overall_label_health_score(
@@ -380,10 +404,12 @@ def health_summary(
         Given labels: indices ``0..K-1`` or class names (see ``classes``).
     pred_probs : array-like of shape (n, K), optional if ``confident_joint`` is given
         Out-of-sample predicted probabilities.
-    class_names : sequence of K names, optional
+    class_names : sequence of K distinct names, optional
         Display names of the classes (default: the classes themselves).
     confident_joint : array-like of shape (K, K), optional
-        Use these counts (calibrated to ``labels``) instead of computing them.
+        Use these counts (calibrated to ``labels``) instead of computing them; its rows give
+        the classes (see :func:`labelaudit.calibrate_confident_joint`). With ``pred_probs`` too,
+        both must have ``K`` classes.
     classes : array-like of shape (K,), optional
         The class of each ``pred_probs`` column, when ``labels`` are class names.
     verbose : bool, default True
@@ -401,6 +427,7 @@ def health_summary(
     >>> summary.to_dict()["classes"][0]["label_issues"]
     1
     """
+    verbose = check_bool("verbose", verbose)
     q = _resolve_joint(
         labels, pred_probs, confident_joint=confident_joint, class_names=class_names,
         classes=classes, n_jobs=n_jobs,

@@ -9,9 +9,11 @@ Column order
 ------------
 :func:`estimate_pred_probs` returns one column per class in the order
 :func:`labelaudit.find_label_issues` assumes for the same ``labels`` without ``classes=``:
-integer labels are column indices ``0..max(labels)``; other labels (strings, any sortable
-hashable) are the sorted unique labels; with ``classes=`` the columns follow ``classes``.
-A class that a fold's model never saw gets probability 0 in that fold.
+integer labels are column indices ``0..max(labels)``, each of which must have an example
+(an index without one would be an empty column: pass ``classes=`` to keep it, or to number
+the classes yourself); other labels (strings, any sortable hashable of one type) are the
+sorted unique labels; with ``classes=`` the columns follow ``classes``. A class that a fold's
+model never saw gets probability 0 in that fold.
 """
 
 from __future__ import annotations
@@ -35,11 +37,19 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_dat
 from tqdm import tqdm
 
 from labelaudit._validate import (
+    PREDICT_METHODS,
     EncodedLabels,
     _as_label_array,
     _sortable,
+    check_bool,
     check_choice,
+    check_classes,
+    check_columns_of,
+    check_cv,
+    check_model,
     check_n_jobs,
+    check_no_gaps,
+    check_two_classes,
     encode_labels,
 )
 from labelaudit.filter import find_label_issues
@@ -47,7 +57,6 @@ from labelaudit.rank import get_label_quality_scores
 
 logger = logging.getLogger(__name__)
 
-PREDICT_METHODS = ("predict_proba", "decision_function")
 ISSUE_COLUMNS = ["is_label_issue", "label_quality", "given_label", "predicted_label"]
 
 
@@ -58,16 +67,22 @@ def class_encoding(labels: Any, classes: Any = None) -> EncodedLabels:
     --------
     >>> class_encoding(["b", "a", "b"]).codes
     array([1, 0, 1])
-    >>> class_encoding([0, 2, 2]).classes
+    >>> class_encoding([0, 2, 2], classes=range(3)).classes
     array([0, 1, 2])
     """
     if classes is not None:
-        return encode_labels(labels, len(np.asarray(classes)), classes=classes)
+        known = check_classes(classes, None)
+        return encode_labels(labels, len(known), classes=known)
     arr = _as_label_array(labels)
     if arr.dtype.kind in "iuf":
         finite = arr[np.isfinite(arr)] if arr.dtype.kind == "f" else arr
-        top = int(finite.max()) if finite.size else 0
-        return encode_labels(arr, max(top + 1, 2))
+        enc = encode_labels(arr, int(finite.max()) + 1 if finite.size else 1)
+        check_no_gaps(
+            "labels", enc.counts(),
+            f"pass classes= in column order: classes=np.unique(labels) for one column per class "
+            f"given, or classes=range({enc.num_classes}) to keep the empty columns",
+        )
+        return enc
     unique = np.unique(arr) if arr.dtype.kind in "US" else _sortable(arr)
     return encode_labels(arr, len(unique), classes=unique)
 
@@ -85,21 +100,6 @@ def encode_sorted_classes(y: Any) -> EncodedLabels:
     check_classification_targets(y)
     unique = np.unique(y)
     return encode_labels(y, len(unique), classes=unique)
-
-
-def check_cv(cv: Any, counts: np.ndarray) -> int:
-    if isinstance(cv, bool) or not isinstance(cv, (int, np.integer)) or cv < 2:
-        raise ValueError(f"cv={cv!r} is not valid; use the number of folds, an integer >= 2.")
-    if (counts > 0).sum() < 2:
-        raise ValueError(
-            "labels hold only one class; cross-validated probabilities need at least 2 classes."
-        )
-    if cv > counts.max():
-        raise ValueError(
-            f"cv={cv} folds but the largest class has only {counts.max()} examples; "
-            f"use cv <= {counts.max()}."
-        )
-    return int(cv)
 
 
 def _as_rows(X: Any) -> Any:
@@ -169,12 +169,13 @@ def estimate_pred_probs(
     Parameters
     ----------
     model : scikit-learn-compatible classifier
-        Anything with ``fit``, ``classes_`` and ``predict_proba`` (or ``decision_function``):
-        estimators, pipelines, skorch or scikeras wrappers. It is cloned, never modified.
+        An instance with ``fit``, ``classes_`` and ``method`` (``predict_proba`` or
+        ``decision_function``): estimators, pipelines, skorch or scikeras wrappers. It is
+        cloned, never modified; one without ``method`` is refused before any fit.
     X : array-like, pandas DataFrame or scipy sparse matrix of shape (n, ...)
         Features; rows are selected with the type kept.
     labels : array-like of shape (n,)
-        Given labels: integer class indices or class names.
+        Given labels: integer class indices or class names (see the module documentation).
     cv : int, default 5
         Number of stratified folds. A class with fewer examples than folds triggers a
         ``UserWarning``: in some folds the model never sees it and gives it probability 0.
@@ -208,7 +209,9 @@ def estimate_pred_probs(
     (6, 2)
     """
     check_choice("method", method, PREDICT_METHODS)
+    check_model(model, method)
     n_jobs = check_n_jobs(n_jobs)
+    verbose = check_bool("verbose", verbose)
     enc = class_encoding(labels, classes)
     n, k = len(enc.codes), enc.num_classes
     X = _as_rows(X)
@@ -218,7 +221,7 @@ def estimate_pred_probs(
             "examples in the same order."
         )
     counts = enc.counts()
-    cv = check_cv(cv, counts)
+    cv = check_cv(cv, counts, enc.classes)
     rare = np.flatnonzero(counts < cv)
     if rare.size:
         names = enc.classes.tolist()
@@ -408,11 +411,15 @@ class CleanLearning(ClassifierMixin, BaseEstimator):
             ("labels", "pred_probs", "classes"),
         )
         enc = encode_sorted_classes(y)
+        check_two_classes(enc.counts(), enc.classes)
         if pred_probs is None:
+            check_model(self._base_model(), "predict_proba", method_option=False)
             pred_probs = estimate_pred_probs(
                 self._base_model(), X, enc.codes, cv=self.cv, n_jobs=self.n_jobs,
                 random_state=self.random_state, verbose=self.verbose, classes=np.arange(enc.num_classes),
             )
+        else:
+            pred_probs = check_columns_of(pred_probs, enc, "y")
         mask = find_label_issues(enc.codes, pred_probs, **issue_kwargs)
         scores = get_label_quality_scores(enc.codes, pred_probs, **score_kwargs)
         predicted = np.asarray(pred_probs).argmax(axis=1)
@@ -492,6 +499,7 @@ class CleanLearning(ClassifierMixin, BaseEstimator):
     def predict_proba(self, X: Any) -> np.ndarray:
         """Probabilities of the fitted model, one column per class in ``classes_``."""
         check_is_fitted(self)
+        check_model(self.model_, "predict_proba", method_option=False)
         return aligned_probabilities(self.model_, X, "predict_proba", len(self.classes_))
 
     def predict(self, X: Any) -> np.ndarray:

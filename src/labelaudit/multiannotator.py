@@ -5,8 +5,10 @@ Inputs
 ``labels_multiannotator`` is either a wide table, ``(n, M)`` (a DataFrame whose columns are the
 annotators, or a 2-D array), with NaN or None where an annotator did not label an example; or a
 long DataFrame with the columns ``example`` (row number ``0..n-1``), ``annotator`` and ``label``,
-one row per annotation. Labels are class indices ``0..K-1``. ``pred_probs`` (optional) is one
-model's out-of-sample ``(n, K)`` probabilities or a list of them (an ensemble).
+one row per annotation. Labels are class indices ``0..K-1``: ``K`` is the number of columns of
+``pred_probs``, or without it the largest label plus one, when every class ``0..K-1`` (at least
+two) has an annotation. ``pred_probs`` (optional) is one model's out-of-sample ``(n, K)``
+probabilities or a list of them (an ensemble).
 
 Consensus methods
 -----------------
@@ -64,7 +66,13 @@ import numpy as np
 import pandas as pd
 
 from labelaudit._kernels import SCORE_METHODS, map_blocks, read_block, score_block
-from labelaudit._validate import as_pred_probs, check_choice, check_probability_block
+from labelaudit._validate import (
+    as_pred_probs,
+    check_choice,
+    check_no_gaps,
+    check_probability_block,
+    check_two_classes,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -135,12 +143,13 @@ def _parse(labels_multiannotator: Any, num_examples: int | None, num_classes: in
     label = _integers("labels in labels_multiannotator", label_values)
     if num_examples == 0 or len(label) == 0:
         raise ValueError("labels_multiannotator holds no annotations; pass at least one label.")
-    if num_classes is None:
-        num_classes = max(int(label.max()) + 1, 2)
+    inferred = num_classes is None  # then the labels alone give the classes: 0..max
+    if inferred:
+        num_classes = int(label.max()) + 1
     if label.min() < 0 or label.max() >= num_classes:
         raise ValueError(
             f"labels in labels_multiannotator must be class indices 0..{num_classes - 1}"
-            f"{' (one per pred_probs column)' if num_classes else ''}; found values from "
+            f"{'' if inferred else ' (one per pred_probs column)'}; found values from "
             f"{label.min()} to {label.max()}. Map class names to column indices first."
         )
     order = np.lexsort((annotator, example))
@@ -164,6 +173,11 @@ def _parse(labels_multiannotator: Any, num_examples: int | None, num_classes: in
             f"annotator {names[unused[0]]!r} in labels_multiannotator labelled no example; drop "
             "that column."
         )
+    if inferred:
+        name, fix = "labels in labels_multiannotator", "pass pred_probs, whose columns give the classes"
+        counts = np.bincount(label, minlength=num_classes)
+        check_no_gaps(name, counts, f"{fix}, or number the classes 0..K-1")
+        check_two_classes(counts, np.arange(num_classes), name=name, fix=fix)
     return _Annotations(example, annotator, label, names, num_examples, num_classes)
 
 

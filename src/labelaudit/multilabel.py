@@ -15,7 +15,9 @@ and its two-column probabilities are ``[1 - p_k, p_k]``. These ``n x 2`` views a
 by block (nothing of size ``n x K`` is copied) and handed to the single-label core, so each
 class gets exactly the confident learning of :func:`labelaudit.find_label_issues` and
 :func:`labelaudit.compute_confident_joint`. An example is a label issue when any of its classes
-is.
+is. A class that every example has (or none has) has one side only, which confident learning
+cannot judge (the core refuses a single class): it flags nothing, and its confident joint holds
+its yes/no counts on the diagonal, calibrated or not.
 
 Per-example scores pool the ``K`` per-class scores. ``"exponential_moving_average"`` sorts
 them in ascending order ``s_1 <= ... <= s_K`` and returns
@@ -47,9 +49,12 @@ from labelaudit._validate import (
     VALUE_TOLERANCE,
     _shorten,
     as_pred_probs,
+    check_bool,
     check_choice,
+    check_classes,
     check_fraction,
     check_n_jobs,
+    check_nonnegative_int,
 )
 from labelaudit.filter import FILTER_METHODS
 from labelaudit.filter import find_label_issues as _find_binary_issues
@@ -113,6 +118,7 @@ class _MultiLabelData:
         n, k = self.pred_probs.shape
         self.class_names = _class_names(classes, k)
         self.indicator = _indicator(labels, n, self.class_names)
+        self.given = self.indicator.sum(axis=0)  # examples given each class
         self.n_jobs = check_n_jobs(n_jobs)
         _check_values(self.pred_probs, self.n_jobs)
 
@@ -123,6 +129,10 @@ class _MultiLabelData:
     @property
     def num_classes(self) -> int:
         return self.pred_probs.shape[1]
+
+    def one_sided(self, k: int) -> bool:
+        """Whether every example, or none, is given class ``k`` (see the module documentation)."""
+        return self.given[k] in (0, self.num_examples)
 
     def binary(self, k: int) -> tuple[np.ndarray, _OneVsRest]:
         """Labels ``0/1`` and the ``n x 2`` probabilities of class ``k`` against the rest."""
@@ -148,23 +158,17 @@ class _MultiLabelData:
 
     def issues_per_class(self, **kwargs: Any) -> list[np.ndarray]:
         """For each class, the sorted rows the core flags in its one-vs-rest problem."""
-        return self.per_class(
-            lambda k, n_jobs: np.flatnonzero(_find_binary_issues(*self.binary(k), n_jobs=n_jobs, **kwargs))
-        )
+
+        def flagged(k: int, n_jobs: int | None) -> np.ndarray:
+            if self.one_sided(k):
+                return np.empty(0, dtype=np.int64)
+            return np.flatnonzero(_find_binary_issues(*self.binary(k), n_jobs=n_jobs, **kwargs))
+
+        return self.per_class(flagged)
 
 
 def _class_names(classes: Any, num_classes: int) -> list[Any]:
-    if classes is None:
-        return list(range(num_classes))
-    names = [c.item() if isinstance(c, np.generic) else c for c in np.asarray(classes).tolist()]
-    if len(names) != num_classes:
-        raise ValueError(
-            f"classes must list one class per pred_probs column ({num_classes}); found "
-            f"{len(names)} entries."
-        )
-    if len(set(names)) != len(names):
-        raise ValueError("classes lists a class twice; each class must appear once.")
-    return names
+    return list(range(num_classes)) if classes is None else check_classes(classes, num_classes).tolist()
 
 
 def _indicator(labels: Any, num_examples: int, class_names: list[Any]) -> np.ndarray:
@@ -441,6 +445,7 @@ def find_label_issues(
     if return_indices_ranked_by is not None:
         check_choice("return_indices_ranked_by", return_indices_ranked_by, SCORE_METHODS)
     check_fraction("frac_noise", frac_noise)
+    check_nonnegative_int("min_examples_per_class", min_examples_per_class)
     data = _MultiLabelData(labels, pred_probs, classes, n_jobs)
     flagged = data.issues_per_class(
         filter_by=filter_by, frac_noise=frac_noise, min_examples_per_class=min_examples_per_class
@@ -502,12 +507,21 @@ def compute_confident_joint(
             f"multi_label={multi_label!r}: labelaudit.multilabel.compute_confident_joint is for "
             "multi-label data; for one class per example use labelaudit.compute_confident_joint."
         )
+    calibrate = check_bool("calibrate", calibrate)
+    return_indices_of_off_diagonals = check_bool(
+        "return_indices_of_off_diagonals", return_indices_of_off_diagonals
+    )
     data = _MultiLabelData(labels, pred_probs, classes, n_jobs)
-    results = data.per_class(
-        lambda k, n_jobs: _binary_confident_joint(
+
+    def joint(k: int, n_jobs: int | None) -> tuple[np.ndarray, np.ndarray]:
+        if data.one_sided(k):
+            given = int(data.given[k])
+            return np.diag([data.num_examples - given, given]).astype(np.int64), np.empty(0, np.int64)
+        return _binary_confident_joint(
             *data.binary(k), calibrate=calibrate, return_indices_of_off_diagonals=True, n_jobs=n_jobs
         )
-    )
+
+    results = data.per_class(joint)
     joint = np.stack([cj for cj, _ in results])
     off = [rows for _, rows in results]
     return (joint, off) if return_indices_of_off_diagonals else joint

@@ -28,10 +28,14 @@ from labelaudit._kernels import (
 from labelaudit._validate import (
     EncodedLabels,
     as_pred_probs,
+    check_bool,
     check_choice,
+    check_column_names,
     check_confident_joint,
+    check_joint_fits_labels,
     check_lengths,
     check_n_jobs,
+    check_two_classes,
     encode_labels,
 )
 
@@ -48,7 +52,8 @@ class Passes:
     """Validated ``labels`` and ``pred_probs`` with the block passes computed at most once.
 
     Creating it checks the structure of the inputs; the first pass (which also checks every
-    value of ``pred_probs``) runs when :attr:`stats` is first read. ``with_agrees`` and
+    value of ``pred_probs``) runs when :attr:`stats` is first read, and :attr:`class_counts`
+    (read before pass 2) refuses labels with fewer than two classes. ``with_agrees`` and
     ``with_sample`` say what the second pass collects besides the confident joint (whether each
     row's label is a top prediction; the row sample that pass 3 bounds its work with).
 
@@ -76,6 +81,8 @@ class Passes:
     ) -> None:
         self.pred_probs = as_pred_probs(pred_probs)
         self.labels: EncodedLabels = encode_labels(labels, self.pred_probs.shape[1], classes=classes)
+        if classes is None:
+            check_column_names(getattr(pred_probs, "columns", None), self.labels)
         check_lengths(self.labels, self.pred_probs)
         self.n_jobs = check_n_jobs(n_jobs)
         self._keep_self_confidence = keep_self_confidence
@@ -105,7 +112,13 @@ class Passes:
         )
 
     @cached_property
+    def class_counts(self) -> np.ndarray:
+        """Examples per given class, from pass 1; at least two classes must have some."""
+        return check_two_classes(self.stats.counts, self.labels.classes)
+
+    @cached_property
     def counts(self) -> ConfidentCounts:
+        self.class_counts  # noqa: B018 - no confident joint of a single class
         return confident_counts(
             self.labels.codes,
             self.pred_probs,
@@ -117,7 +130,7 @@ class Passes:
         )
 
     def calibrated_joint(self) -> np.ndarray:
-        return calibrate(self.counts.joint, self.stats.counts).dense()
+        return calibrate(self.counts.joint, self.class_counts).dense()
 
     def scores(self, method: str, adjust: np.ndarray | None) -> Any:
         """Label quality scores of every row (values checked here unless pass 1 has run)."""
@@ -151,8 +164,20 @@ def _scaled_off_diagonal(confident_joint: np.ndarray, num_examples: int) -> int:
     return int(np.floor(off / total * num_examples))
 
 
-def _labels_for_matrix(labels: Any, num_classes: int, classes: Any) -> EncodedLabels:
-    return encode_labels(labels, num_classes, classes=classes)
+def calibrated_given_joint(
+    confident_joint: Any, labels: Any, classes: Any, num_classes: int | None = None
+) -> tuple[np.ndarray, EncodedLabels]:
+    """A confident joint given by the user, checked against ``labels`` and calibrated to them.
+
+    The joint gives the classes (``K`` = its size, which must equal ``num_classes`` when known):
+    integer labels are row indices ``0..K-1``, at least two classes need examples, and a row
+    that counts examples needs labels of its class. Returns the calibrated joint and labels.
+    """
+    cj = check_confident_joint(confident_joint, num_classes)
+    enc = encode_labels(labels, cj.shape[0], classes=classes, source="confident_joint")
+    counts = check_two_classes(enc.counts(), enc.classes)
+    check_joint_fits_labels(cj, counts, enc.classes)
+    return _calibrate(cj, counts), enc
 
 
 def compute_confident_joint(
@@ -176,7 +201,9 @@ def compute_confident_joint(
     Parameters
     ----------
     labels : array-like of shape (n,)
-        Given labels: indices ``0..K-1`` or class names (see ``classes``).
+        Given labels: indices ``0..K-1`` or class names (see ``classes``). At least two
+        classes need examples (as for every estimate here); a class with a column but no
+        example is fine.
     pred_probs : array-like of shape (n, K)
         Out-of-sample predicted probabilities, one column per class.
     calibrate : bool, default True
@@ -210,7 +237,11 @@ def compute_confident_joint(
     array([[1, 1],
            [0, 2]])
     """
-    if multi_label:
+    calibrate = check_bool("calibrate", calibrate)
+    return_indices_of_off_diagonals = check_bool(
+        "return_indices_of_off_diagonals", return_indices_of_off_diagonals
+    )
+    if check_bool("multi_label", multi_label):
         from labelaudit import multilabel
 
         return multilabel.compute_confident_joint(
@@ -232,7 +263,9 @@ def calibrate_confident_joint(confident_joint: Any, labels: Any, *, classes: Any
     """Scale each row of ``confident_joint`` to the count of that given label in ``labels``.
 
     Rows are rounded to integers by largest remainder so that row ``i`` sums exactly to the
-    number of examples labelled ``i``; the result sums to ``len(labels)``.
+    number of examples labelled ``i``; the result sums to ``len(labels)``. The matrix gives the
+    classes: integer ``labels`` are its row indices ``0..K-1`` (or pass ``classes``, the class
+    of each row), a class may have no example (an empty row), and at least two need some.
 
     Examples
     --------
@@ -241,9 +274,7 @@ def calibrate_confident_joint(confident_joint: Any, labels: Any, *, classes: Any
     array([[2, 1],
            [0, 2]])
     """
-    cj = check_confident_joint(confident_joint)
-    enc = _labels_for_matrix(labels, cj.shape[0], classes)
-    return _calibrate(cj, enc.counts())
+    return calibrated_given_joint(confident_joint, labels, classes)[0]
 
 
 def _joint_from_calibrated(calibrated: np.ndarray) -> np.ndarray:
@@ -260,7 +291,8 @@ def estimate_joint(
 ) -> np.ndarray:
     """Estimate ``P(given = i, true = j)``: the calibrated confident joint divided by ``n``.
 
-    ``pred_probs`` may be omitted when ``confident_joint`` is given.
+    ``pred_probs`` may be omitted when ``confident_joint`` is given; labels then follow the rule
+    of :func:`calibrate_confident_joint`.
 
     Examples
     --------
@@ -277,8 +309,7 @@ def estimate_joint(
             Passes(labels, pred_probs, classes=classes, n_jobs=n_jobs, with_agrees=False).calibrated_joint()
         )
     k = None if pred_probs is None else as_pred_probs(pred_probs).shape[1]
-    cj = check_confident_joint(confident_joint, k)
-    return _joint_from_calibrated(_calibrate(cj, _labels_for_matrix(labels, cj.shape[0], classes).counts()))
+    return _joint_from_calibrated(calibrated_given_joint(confident_joint, labels, classes, k)[0])
 
 
 def _latent_from_joint(joint: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -306,7 +337,7 @@ def estimate_latent(
     Returns ``(py, noise_matrix, inverse_noise_matrix)`` where ``py[j] = P(true = j)``,
     ``noise_matrix[i][j] = P(given = i | true = j)`` and
     ``inverse_noise_matrix[i][j] = P(true = i | given = j)``. The confident joint is calibrated
-    to the label counts first.
+    to the label counts first; labels follow the rule of :func:`calibrate_confident_joint`.
 
     Examples
     --------
@@ -317,9 +348,8 @@ def estimate_latent(
     >>> nm[:, 1]   # of the true class 1, 1/5 carries label 0
     array([0.2, 0.8])
     """
-    cj = check_confident_joint(confident_joint)
-    counts = _labels_for_matrix(labels, cj.shape[0], classes).counts()
-    return _latent_from_joint(_joint_from_calibrated(_calibrate(cj, counts)))
+    calibrated = calibrated_given_joint(confident_joint, labels, classes)[0]
+    return _latent_from_joint(_joint_from_calibrated(calibrated))
 
 
 def num_label_issues(
@@ -340,7 +370,8 @@ def num_label_issues(
       (``int((1 - trace(C) / C.sum()) * n)``, the rule of the label-errors paper);
     * ``"off_diagonal_calibrated"``: the off-diagonal total of the calibrated confident joint
       (the number that pruning by class removes);
-    * ``"off_diagonal_custom"``: the first rule applied to the ``confident_joint`` you pass.
+    * ``"off_diagonal_custom"``: the first rule applied to the ``confident_joint`` you pass
+      (``labels`` and ``pred_probs`` are still checked, in one pass).
 
     Examples
     --------
@@ -359,6 +390,7 @@ def num_label_issues(
     passes = Passes(labels, pred_probs, classes=classes, n_jobs=n_jobs, with_agrees=False)
     if estimation_method == "off_diagonal_custom":
         cj = check_confident_joint(confident_joint, passes.num_classes)
+        passes.class_counts  # noqa: B018 - pass 1: every value and the classes are checked
         return _scaled_off_diagonal(cj, passes.num_examples)
     if estimation_method == "off_diagonal":
         return _scaled_off_diagonal(passes.counts.confident_joint, passes.num_examples)

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from labelaudit._kernels import SCORE_METHODS
-from labelaudit._validate import check_choice
+from labelaudit._validate import check_bool, check_choice, check_rank_kwargs
 from labelaudit.noise import Passes
 
 
@@ -45,17 +45,6 @@ def scores_for(
     """
     adjust = adjustment_thresholds(passes) if adjust_pred_probs else None
     return passes.scores(method, adjust) if rows is None else passes.scores_at(rows, method, adjust)
-
-
-def check_rank_kwargs(rank_by_kwargs: Any) -> dict[str, Any]:
-    if rank_by_kwargs is None:
-        return {}
-    if not isinstance(rank_by_kwargs, dict) or set(rank_by_kwargs) - {"adjust_pred_probs"}:
-        raise ValueError(
-            f"rank_by_kwargs={rank_by_kwargs!r} is not valid; the only key it accepts is "
-            "'adjust_pred_probs' (a bool), e.g. rank_by_kwargs={'adjust_pred_probs': True}."
-        )
-    return dict(rank_by_kwargs)
 
 
 def get_label_quality_scores(
@@ -87,6 +76,11 @@ def get_label_quality_scores(
     ndarray of shape (n,)
         float32 for float16/float32 input, float64 otherwise.
 
+    Notes
+    -----
+    Scores are per row, so labels of a single class are scored too (the estimates of noise,
+    such as :func:`labelaudit.find_label_issues`, refuse them).
+
     Examples
     --------
     >>> import numpy as np
@@ -98,8 +92,9 @@ def get_label_quality_scores(
     array([0.9, 0.2, 0.7])
     """
     check_choice("method", method, SCORE_METHODS)
+    adjust_pred_probs = check_bool("adjust_pred_probs", adjust_pred_probs)
     passes = Passes(labels, pred_probs, classes=classes, n_jobs=n_jobs)
-    return scores_for(passes, method, bool(adjust_pred_probs))
+    return scores_for(passes, method, adjust_pred_probs)
 
 
 def rank_rows(rows: np.ndarray, scores: np.ndarray) -> np.ndarray:
@@ -132,11 +127,10 @@ def order_label_issues(
     array([1, 2])
     """
     check_choice("rank_by", rank_by, SCORE_METHODS)
-    kwargs = check_rank_kwargs(rank_by_kwargs)
+    adjust = check_rank_kwargs(rank_by_kwargs)
     passes = Passes(labels, pred_probs, classes=classes, n_jobs=n_jobs)
     rows = _as_rows(label_issues_mask_or_indices, passes.num_examples)
-    ordered = np.sort(rows)
-    return rank_rows(rows, scores_for(passes, rank_by, bool(kwargs.get("adjust_pred_probs", False)), ordered))
+    return rank_rows(rows, scores_for(passes, rank_by, adjust, np.sort(rows)))
 
 
 def _as_rows(mask_or_indices: Any, num_examples: int) -> np.ndarray:

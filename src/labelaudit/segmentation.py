@@ -56,7 +56,7 @@ from labelaudit._structured import (
     explained,
     pool_scores,
 )
-from labelaudit._validate import check_choice, check_n_jobs
+from labelaudit._validate import check_choice, check_n_jobs, check_two_classes
 from labelaudit.noise import _scaled_off_diagonal
 
 __all__ = [
@@ -192,7 +192,7 @@ def find_label_issues(
     Parameters
     ----------
     labels : array-like of shape (n, H, W)
-        Given class id ``0..K-1`` of every pixel.
+        Given class id ``0..K-1`` of every pixel; at least two classes need pixels.
     pred_probs : array-like of shape (n, K, H, W)
         Out-of-sample predicted probabilities; a memory map is read one image at a time.
     filter_by : {"low_self_confidence", "confident_learning", "predicted_neq_given"}
@@ -234,7 +234,9 @@ def find_label_issues(
     with explained(images.pixel_note()), config_context(
         block_rows=images.pixels, n_jobs=get_config()["n_jobs"]
     ):  # one block per image; labels too are read image by image, never all at once
-        thresholds = class_statistics(images.label_rows, images.rows, n_jobs=n_jobs).thresholds
+        stats = class_statistics(images.label_rows, images.rows, n_jobs=n_jobs)
+    check_two_classes(stats.counts, np.arange(images.num_classes))  # as the core's find_label_issues
+    thresholds = stats.thresholds
     logger.debug("per-class thresholds over %d pixels: %s", images.rows.shape[0], thresholds)
     if filter_by == "low_self_confidence":
         coarse = _lowest_self_confidence(images, thresholds, n_jobs, verbose)

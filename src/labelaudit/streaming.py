@@ -50,9 +50,12 @@ from labelaudit._kernels import (
 from labelaudit._validate import (
     as_pred_probs,
     check_choice,
+    check_classes,
     check_fraction,
+    check_labels_in_parts,
     check_n_jobs,
     check_nonnegative_int,
+    check_two_classes,
     encode_labels,
 )
 from labelaudit.filter import PrunePlan
@@ -78,7 +81,8 @@ class LabelIssueFinder:
     frac_noise, min_examples_per_class
         As in :func:`labelaudit.find_label_issues`.
     classes : array-like of shape (K,), optional
-        The class of each ``pred_probs`` column; needed when labels are class names.
+        The class of each ``pred_probs`` column; needed when labels are class names (each batch
+        alone could give them a different order).
     n_jobs : int, optional
         Threads over the row blocks of each batch; the result does not depend on it.
 
@@ -147,8 +151,11 @@ class LabelIssueFinder:
         if self.done:
             raise RuntimeError("LabelIssueFinder is done; read label_issues_ (or make a new finder).")
         probs = as_pred_probs(pred_probs)
+        check_labels_in_parts(np.asarray(labels).dtype, self.classes, "batches")
         if self._num_classes is None:
             self._num_classes = probs.shape[1]
+            if self.classes is not None:
+                self.classes = check_classes(self.classes, self._num_classes)
             self._task = StatisticsPass(
                 self._num_classes, keep_self_confidence=self.filter_by in ("prune_by_class", "both")
             )
@@ -210,6 +217,8 @@ class LabelIssueFinder:
         self._codes = []
         self.num_examples_ = len(self.labels_)
         self._statistics = self._task.result()
+        known = self.classes if self.classes is not None else np.arange(self._num_classes)
+        check_two_classes(self._statistics.counts, known)
         self.thresholds_ = self._statistics.thresholds
         with_sample = self.filter_by in ("prune_by_noise_rate", "both")
         self._task = CountsPass(

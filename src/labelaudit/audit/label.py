@@ -4,7 +4,8 @@ With ``pred_probs`` it is confident learning as in :func:`labelaudit.find_label_
 :func:`labelaudit.get_label_quality_scores`. Without them it builds out-of-sample probabilities
 from the neighbour graph: each example's probabilities are the label shares of its ``k``
 neighbours (itself excluded), with one pseudo-count spread evenly over the classes, and then
-applies the same confident learning. Rows without neighbours are left out.
+applies the same confident learning. Rows without neighbours are left out, and so is every row
+when the labels of the rows it covers hold a single class (a note says so).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from labelaudit._validate import check_two_classes
 from labelaudit.audit._base import Check, CheckResult, register_check
 from labelaudit.audit._inputs import AuditInputs
 from labelaudit.audit._knn import KnnGraph
@@ -83,13 +85,19 @@ class LabelCheck(Check):
         is_issue = np.zeros(n, dtype=bool)
         score = np.full(n, np.nan)
         predicted = np.full(n, -1, dtype=np.int64)
-        is_issue[rows] = find_label_issues(
-            codes, pred_probs, filter_by=filter_by, frac_noise=frac_noise, n_jobs=inputs.n_jobs
-        )
-        score[rows] = get_label_quality_scores(
-            codes, pred_probs, method=method, n_jobs=inputs.n_jobs
-        )
-        predicted[rows] = _argmax_rows(pred_probs)
+        try:
+            check_two_classes(np.bincount(codes, minlength=k), labels.classes)
+        except ValueError as err:  # nothing to tell the labels from: every row is left out
+            notes = [*notes, f"every row left out: {err}"]
+            rows = rows[:0]
+        if len(rows):
+            is_issue[rows] = find_label_issues(
+                codes, pred_probs, filter_by=filter_by, frac_noise=frac_noise, n_jobs=inputs.n_jobs
+            )
+            score[rows] = get_label_quality_scores(
+                codes, pred_probs, method=method, n_jobs=inputs.n_jobs
+            )
+            predicted[rows] = _argmax_rows(pred_probs)
         classes = labels.classes
         given_names = classes[labels.codes]
         predicted_names = np.where(predicted >= 0, classes[np.maximum(predicted, 0)], given_names)
