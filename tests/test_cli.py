@@ -101,11 +101,11 @@ def test_audit_csv_finds_the_flips(csv_audit):
     result, out = csv_audit
     assert result.returncode == 0, result.stderr
     issues = pd.read_csv(out / "issues.csv")
-    assert list(issues.columns) == ["row", "given_label", "suggested_label", "label_quality"]
+    assert list(issues.columns) == ["row", "given_label", "predicted_label", "label_quality"]
     assert set(issues["row"]) == {0, 50, 100}
     flipped = issues.set_index("row").loc[[0, 50, 100]]
     assert flipped["given_label"].tolist() == ["cat", "ant", "bee"]
-    assert flipped["suggested_label"].tolist() == ["ant", "bee", "cat"]
+    assert flipped["predicted_label"].tolist() == ["ant", "bee", "cat"]
     assert issues["label_quality"].is_monotonic_increasing
     health = json.loads((out / "health.json").read_text())
     assert health["num_examples"] == 120 and health["class_names"] == ["ant", "bee", "cat"]
@@ -136,7 +136,7 @@ def test_audit_npy_pred_probs_exact(files, tmp_path):
     assert result.returncode == 0, result.stderr
     issues = pd.read_parquet(tmp_path / "o" / "issues.parquet")
     assert issues["row"].tolist() == [2, 5]
-    assert issues["given_label"].tolist() == [0, 1] and issues["suggested_label"].tolist() == [1, 0]
+    assert issues["given_label"].tolist() == [0, 1] and issues["predicted_label"].tolist() == [1, 0]
     np.testing.assert_allclose(issues["label_quality"], [0.1, 0.3])
 
 
@@ -151,7 +151,7 @@ def test_audit_table_pred_probs_name_the_classes(files, tmp_path, probs):
     issues = pd.read_csv(tmp_path / "o" / "issues.csv")
     assert issues["row"].tolist() == [2, 5]
     assert issues["given_label"].tolist() == ["ant", "bee"]
-    assert issues["suggested_label"].tolist() == ["bee", "ant"]
+    assert issues["predicted_label"].tolist() == ["bee", "ant"]
     np.testing.assert_allclose(issues["label_quality"], [0.1, 0.3])  # normalized margins
 
 

@@ -385,10 +385,10 @@ def test_spreadsheet_formulas_in_class_names_are_escaped_in_csv_outputs(user_fol
     frame.to_csv(user_folder / "f.csv", index=False)
     assert run("audit", "f.csv", "--label", "species", "--out", "out", cwd=user_folder).returncode == 0
     raw = pd.read_csv(user_folder / "out" / "issues.csv")
-    values = set(raw["given_label"]) | set(raw["suggested_label"])
+    values = set(raw["given_label"]) | set(raw["predicted_label"])
     assert "'=HYPERLINK(\"http://x\")" in values and '=HYPERLINK("http://x")' not in values
     back = read_table(user_folder / "out" / "issues.csv", unescape=True)
-    assert '=HYPERLINK("http://x")' in set(back["given_label"]) | set(back["suggested_label"])
+    assert '=HYPERLINK("http://x")' in set(back["given_label"]) | set(back["predicted_label"])
     from labelaudit.review.app import ReviewState
 
     assert '=HYPERLINK("http://x")' in ReviewState(user_folder / "out").classes

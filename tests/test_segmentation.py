@@ -110,7 +110,7 @@ def test_hand_checked_case():
     np.testing.assert_allclose(image_scores, [(s * w).sum() / w.sum()])
     table = segmentation.common_label_issues(issues, labels, pred_probs)
     assert table.to_dict("records") == [
-        {"given_label": 1, "suggested_label": 0, "num_pixel_issues": 1, "fraction_of_issues": 1.0}
+        {"given_label": 1, "predicted_label": 0, "num_pixel_issues": 1, "fraction_of_issues": 1.0}
     ]
     summary = segmentation.class_summary(issues, labels)
     assert summary["num_label_issues"].tolist() == [0, 1]

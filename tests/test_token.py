@@ -109,7 +109,7 @@ def test_common_label_issues_and_display():
     issues = [(2, 1), (1, 1)]
     table = token.common_label_issues(issues, labels, pred_probs, tokens=words, class_names=["O", "LOC"])
     assert table.to_dict("records") == [
-        {"given_label": "LOC", "suggested_label": "O", "token": "the", "num_label_issues": 2}
+        {"given_label": "LOC", "predicted_label": "O", "token": "the", "num_label_issues": 2}
     ]
     text = token.display_issues(issues, words, labels=labels, pred_probs=pred_probs, class_names=["O", "LOC"])
     assert text.splitlines()[0] == "Sentence 2: d [[the]]"

@@ -229,7 +229,7 @@ def build_model(name: str, numeric: Sequence[Any] = (), categorical: Sequence[An
 
 
 def _issues_table(data: Labelled, filter_by: str, rank_by: str, inputs: tuple[Any, Any] | None = None) -> Any:
-    """Flagged rows, most likely wrong first: row, given_label, suggested_label, label_quality.
+    """Flagged rows, most likely wrong first: row, given_label, predicted_label, label_quality.
 
     ``inputs``: ``(codes, pred_probs)`` to compute from instead of ``data``'s (dask arrays).
     """
@@ -245,7 +245,7 @@ def _issues_table(data: Labelled, filter_by: str, rank_by: str, inputs: tuple[An
         {
             "row": ranked,
             "given_label": data.classes[data.codes[ranked]],
-            "suggested_label": data.classes[data.pred_probs[ranked].argmax(axis=1)],
+            "predicted_label": data.classes[data.pred_probs[ranked].argmax(axis=1)],
             "label_quality": np.asarray(scores[ranked]),
         }
     )
@@ -567,7 +567,7 @@ def run_demo(args: argparse.Namespace) -> int:
         mask = np.zeros(len(data.labels), dtype=bool)
         mask[issues["row"].to_numpy()] = True
         relabelled = data.labels.copy()
-        relabelled[issues["row"].to_numpy()] = issues["suggested_label"].to_numpy()
+        relabelled[issues["row"].to_numpy()] = issues["predicted_label"].to_numpy()
         accuracy = {
             "accuracy_noisy": clone(model).fit(data.X_train, data.labels).score(data.X_test, data.y_test),
             "accuracy_cleaned": CleanLearning(model).fit(data.X_train, data.labels, label_issues=mask)
@@ -598,7 +598,7 @@ def run_demo(args: argparse.Namespace) -> int:
     rows = [
         ("trained on all noisy labels", accuracy["accuracy_noisy"]),
         (f"trained with the {int(mask.sum())} issues removed", accuracy["accuracy_cleaned"]),
-        ("trained with suggested labels applied", accuracy["accuracy_relabeled"]),
+        ("trained with predicted labels applied", accuracy["accuracy_relabeled"]),
         ("(reference: trained on the true labels)", accuracy["accuracy_true_labels"]),
     ]
     for text, value in rows:
@@ -728,7 +728,7 @@ inputs:
 
 output: --out is a new or empty folder, or one an earlier labelaudit run wrote (anything else is
 refused, and so is a folder holding one of the inputs). It gets issues.csv|json|parquet (row,
-given_label, suggested_label, label_quality), health.json, report.html, examples.csv (a copy of
+given_label, predicted_label, label_quality), health.json, report.html, examples.csv (a copy of
 .npy labels; a table is never copied) and manifest.json (the inputs with their SHA-256, the
 classes, the files written), all committed together: a failed run leaves the earlier results as
 they were. Review decisions already in the folder are kept, and apply only to the same data.

@@ -401,7 +401,7 @@ def common_label_issues(
     Returns
     -------
     DataFrame
-        Columns ``given_label``, ``suggested_label``, ``num_pixel_issues`` and
+        Columns ``given_label``, ``predicted_label``, ``num_pixel_issues`` and
         ``fraction_of_issues``; most frequent first, then by given and suggested class.
 
     Examples
@@ -411,7 +411,7 @@ def common_label_issues(
     >>> pred_probs = np.array([[[[.9, .9, .9], [.1, .2, .9]], [[.1, .1, .1], [.9, .8, .1]]]])
     >>> issues = find_label_issues(labels, pred_probs)
     >>> common_label_issues(issues, labels, pred_probs, class_names=["road", "car"])
-      given_label suggested_label  num_pixel_issues  fraction_of_issues
+      given_label predicted_label  num_pixel_issues  fraction_of_issues
     0         car            road                 1                 1.0
     """
     images = _Images(labels, pred_probs)
@@ -429,7 +429,7 @@ def common_label_issues(
     return pd.DataFrame(
         {
             "given_label": [class_name(class_names, c // k) for c in order],
-            "suggested_label": [class_name(class_names, c % k) for c in order],
+            "predicted_label": [class_name(class_names, c % k) for c in order],
             "num_pixel_issues": cells[order],
             "fraction_of_issues": cells[order] / total,
         }

@@ -251,7 +251,7 @@ def common_label_issues(
     Returns
     -------
     DataFrame
-        Columns ``given_label``, ``suggested_label``, (``token``,) ``num_label_issues``; most
+        Columns ``given_label``, ``predicted_label``, (``token``,) ``num_label_issues``; most
         frequent first, then by the other columns.
 
     Examples
@@ -261,7 +261,7 @@ def common_label_issues(
     >>> pred_probs = [np.array([[.9, .1], [.3, .7]]), np.array([[.2, .8], [.9, .1], [.8, .2]])]
     >>> common_label_issues([(1, 1)], labels, pred_probs, tokens=[["I", "am"], ["in", "Rome", "."]],
     ...                     class_names=["O", "LOC"])
-      given_label suggested_label token  num_label_issues
+      given_label predicted_label token  num_label_issues
     0         LOC               O  Rome                 1
     """
     checked = _Tokens(labels, pred_probs)
@@ -271,12 +271,12 @@ def common_label_issues(
         row = checked.probs[s][t]
         record = {
             "given_label": class_name(class_names, checked.codes[checked.rows.offsets[s] + t]),
-            "suggested_label": class_name(class_names, int(np.argmax(row))),
+            "predicted_label": class_name(class_names, int(np.argmax(row))),
         }
         if tokens is not None:
             record["token"] = tokens[s][t]
         records.append(record)
-    keys = ["given_label", "suggested_label"] + ([] if tokens is None else ["token"])
+    keys = ["given_label", "predicted_label"] + ([] if tokens is None else ["token"])
     if not records:
         return pd.DataFrame(columns=[*keys, "num_label_issues"])
     table = pd.DataFrame(records).value_counts(keys).rename("num_label_issues").reset_index()

@@ -118,7 +118,7 @@ def test_plots_return_their_axes_and_explain_a_missing_matplotlib(demo_dir, monk
     ax = plot_issue_examples(
         images,
         issues["given_label"],
-        issues["suggested_label"],
+        issues["predicted_label"],
         scores=issues["label_quality"],
         ax=axes[2],
     )

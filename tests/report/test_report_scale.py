@@ -38,7 +38,7 @@ def many_classes(k: int = 1000, flagged: int = 20_000, seed: int = 0) -> Finding
         {
             "row": rows,
             "given_label": labels[rows],
-            "suggested_label": rng.integers(0, k, flagged),
+            "predicted_label": rng.integers(0, k, flagged),
             "score": rng.random(flagged),
         }
     ).sort_values("score", kind="stable")
@@ -60,7 +60,7 @@ def odd_names() -> Findings:
         {
             "row": rows,
             "given_label": np.array(NAMES, dtype=object)[labels[rows]],
-            "suggested_label": np.array(NAMES, dtype=object)[pred_probs[rows].argmax(axis=1)],
+            "predicted_label": np.array(NAMES, dtype=object)[pred_probs[rows].argmax(axis=1)],
             "score": pred_probs[rows, labels[rows]],
             "comment": [SCRIPT] * len(rows),
         }

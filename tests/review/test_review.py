@@ -228,7 +228,7 @@ def test_keyboard_session_two_tabs_sigkill_restart_and_export(browser, server, f
     made[kept] = ("keep", None)
 
     accepted = card_row(tab)
-    suggested = int(tab.locator("#card dd[data-field=suggested_label]").inner_text())
+    suggested = int(tab.locator("#card dd[data-field=predicted_label]").inner_text())
     tab.keyboard.press("a")
     expect(progress).to_have_text(f"Decided 2 of {total}")
     made[accepted] = ("relabel", suggested)

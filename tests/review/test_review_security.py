@@ -38,7 +38,7 @@ def small(tmp_path: Path) -> Path:
         {
             "row": [0, 1, 2, 3],
             "given_label": [3, 3, 1, 2],
-            "suggested_label": [1, 2, 3, 1],
+            "predicted_label": [1, 2, 3, 1],
             "label_quality": [0.1, 0.2, 0.3, 0.4],
         }
     )

@@ -27,7 +27,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 logger = logging.getLogger(__name__)
 
-ISSUE_COLUMNS = ["row", "given_label", "suggested_label", "score"]
+ISSUE_COLUMNS = ["row", "given_label", "predicted_label", "score"]
 _TEXT_MIN_LENGTH = 30  # a string column whose values average this many characters is text
 _SNIPPET = 160
 
@@ -125,7 +125,7 @@ class Findings:
     """Everything a report or the review app shows.
 
     ``tables`` maps an issue type to its flagged rows, worst first, with the columns
-    ``row, given_label, suggested_label, score`` and any extras (such as ``true_label``).
+    ``row, given_label, predicted_label, score`` and any extras (such as ``true_label``).
     """
 
     title: str
@@ -149,14 +149,14 @@ class Findings:
                     {
                         "row": row,
                         "given_label": plain(record.given_label),
-                        "suggested_label": plain(record.suggested_label),
+                        "predicted_label": plain(record.predicted_label),
                         "score": score,
                         "issue_types": [],
                     },
                 )
                 item["issue_types"].append(issue_type)
-                if issue_type == "label" or item["suggested_label"] is None:
-                    item["suggested_label"] = plain(record.suggested_label)
+                if issue_type == "label" or item["predicted_label"] is None:
+                    item["predicted_label"] = plain(record.predicted_label)
                 if score is not None and (item["score"] is None or score < item["score"]):
                     item["score"] = score
         return sorted(
@@ -280,7 +280,7 @@ def findings_from_audit(
             {
                 "row": rows,
                 "given_label": given.to_numpy()[rows] if given is not None else None,
-                "suggested_label": flagged["predicted_label"].to_numpy()
+                "predicted_label": flagged["predicted_label"].to_numpy()
                 if "predicted_label" in flagged
                 else None,
                 "score": flagged["score"].to_numpy(),

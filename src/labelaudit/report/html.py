@@ -3,7 +3,7 @@
 The page shows the overall health score with what each count means, label quality per class
 (bar chart and table), the estimated noise matrix (heat map), the most overlapping class pairs,
 and one table per issue type with each flagged example (image thumbnail, text snippet or
-feature row), its given label, suggested label and score.
+feature row), its given label, predicted label and score.
 
 It stays small and quick at any number of classes: the charts draw at most
 :data:`~labelaudit.report.plots.MAX_CLASSES` classes and say how many were left out, and each
@@ -472,7 +472,7 @@ def _issue_section(index: int, issue_type: str, frame: pd.DataFrame, findings: F
         ("row", "int"),
         *([("example", "example")] if examples is not None else []),
         ("given label", "text"),
-        ("suggested label", "text"),
+        ("predicted label", "text"),
         ("score", "float"),
         *((str(c).replace("_", " "), "text") for c in extras),
     ]
@@ -482,7 +482,7 @@ def _issue_section(index: int, issue_type: str, frame: pd.DataFrame, findings: F
         shown = []
         if examples is not None:
             shown.append(_example_value(examples.render(row)) if position < MAX_EXAMPLES else None)
-        labels = [plain(record[c]) for c in ("given_label", "suggested_label")]
+        labels = [plain(record[c]) for c in ("given_label", "predicted_label")]
         rows.append(
             [
                 row,

@@ -158,20 +158,20 @@ def plot_noise_matrix(summary: Any, ax: Any = None, *, max_classes: int = MAX_CL
 def plot_issue_examples(
     images: Any,
     given_labels: Any,
-    suggested_labels: Any,
+    predicted_labels: Any,
     *,
     scores: Any = None,
     ncols: int = 8,
     max_examples: int = 32,
     ax: Any = None,
 ) -> Any:
-    """A grid of flagged image examples captioned ``given → suggested`` (and score), in one Axes.
+    """A grid of flagged image examples captioned ``given → predicted`` (and score), in one Axes.
 
     Parameters
     ----------
     images : array-like of shape (m, h, w) or (m, h * w) for square images
         The flagged examples, worst first (as grey levels; higher is darker).
-    given_labels, suggested_labels : array-like of shape (m,)
+    given_labels, predicted_labels : array-like of shape (m,)
         Labels to caption each image with.
     scores : array-like of shape (m,), optional
         Label quality scores, added to the captions.
@@ -216,11 +216,11 @@ def plot_issue_examples(
         r, c = divmod(index, cols)
         top, left = r * (h + gap + caption), c * (w + gap)
         canvas[top : top + h, left : left + w] = picture
-        text = f"{given_labels[index]} → {suggested_labels[index]}"
+        text = f"{given_labels[index]} → {predicted_labels[index]}"
         if scores is not None:
             text += f"\n{float(scores[index]):.3f}"
         ax.text(left + w / 2, top + h + caption / 2, text, ha="center", va="center", fontsize=8)
     ax.imshow(np.ma.masked_invalid(canvas), cmap="gray_r", interpolation="nearest")
     ax.set_axis_off()
-    ax.set_title("Flagged examples: given → suggested label")
+    ax.set_title("Flagged examples: given → predicted label")
     return ax

@@ -5,7 +5,7 @@ JSON API (every error is a 4xx response ``{"error": "..."}`` and changes nothing
 * ``GET /api/meta``: ``title``, ``num_examples``, ``num_issues``, ``classes``, ``issue_types``.
 * ``GET /api/issues?offset=0&limit=100``: ``{"total", "offset", "limit", "issues": [...]}``, the
   flagged rows from the lowest score up, each with ``row``, ``given_label``,
-  ``suggested_label``, ``score``, ``decision`` (null or the decision), ``issue_types`` and
+  ``predicted_label``, ``score``, ``decision`` (null or the decision), ``issue_types`` and
   ``example`` (``{"kind": "image", "src": data URI}``, or ``kind`` text/features with ``text``).
   ``offset`` and ``limit`` (1..1000) are plain ASCII integers.
 * ``POST /api/decisions`` with ``{"row": int, "action": "keep"|"relabel"|"remove", "label": ...}``

@@ -58,7 +58,7 @@
   function facts(item) {
     var dl = document.createElement('dl');
     dl.className = 'facts';
-    [['row', item.row], ['given label', item.given_label], ['suggested label', item.suggested_label],
+    [['row', item.row], ['given label', item.given_label], ['predicted label', item.predicted_label],
      ['score', item.score === null ? null : item.score.toFixed(4)], ['issue', item.issue_types.join(', ')]]
       .forEach(function (pair) {
         var dt = document.createElement('dt'), dd = document.createElement('dd');
@@ -98,7 +98,7 @@
       card.appendChild(facts(item));
     }
     Array.prototype.forEach.call($('classes').children, function (button) {
-      button.classList.toggle('suggested', !!item && String(item.suggested_label) === button.dataset.label);
+      button.classList.toggle('suggested', !!item && String(item.predicted_label) === button.dataset.label);
     });
     if (state.view === 'grid') renderGrid(list);
   }
@@ -112,7 +112,7 @@
       card.dataset.row = item.row;
       card.appendChild(example(item, false));
       var line = document.createElement('div');
-      line.textContent = '#' + item.row + ': ' + text(item.given_label) + ' → ' + text(item.suggested_label);
+      line.textContent = '#' + item.row + ': ' + text(item.given_label) + ' → ' + text(item.predicted_label);
       card.appendChild(line);
       card.appendChild(badge(state.decisions[item.row]));
       card.addEventListener('click', function () { state.cursor = index; render(); });
@@ -203,8 +203,8 @@
   function accept() {
     var item = current();
     if (!item) return;
-    if (item.suggested_label === null || String(item.suggested_label) === String(item.given_label)) decide('keep');
-    else decide('relabel', item.suggested_label);
+    if (item.predicted_label === null || String(item.predicted_label) === String(item.given_label)) decide('keep');
+    else decide('relabel', item.predicted_label);
   }
 
   document.addEventListener('keydown', function (event) {
