@@ -404,3 +404,22 @@ def test_store_for_a_folder_without_data_is_keyed_by_the_run(tmp_path):
     store = store_for(tmp_path, {"dataset": None, "run_id": "r1"})
     store.put(1, "remove")
     assert store_for(tmp_path, {"dataset": None, "run_id": "r2"}).all() == []
+
+
+def test_review_says_decisions_of_other_data_are_kept_but_not_shown(user_folder):
+    pytest.importorskip("uvicorn", reason="the review app needs pip install 'labelaudit[review]'")
+    out = user_folder / "out"
+    assert run("audit", "iris.csv", "--label", "species", "--out", "out", cwd=user_folder).returncode == 0
+    decide(out, [(0, "remove", None)])
+    species_frame(seed=3).to_csv(user_folder / "iris.csv", index=False)
+    assert run("audit", "iris.csv", "--label", "species", "--out", "out", cwd=user_folder).returncode == 0
+    process = subprocess.Popen(
+        [sys.executable, "-m", "labelaudit", "review", "out", "--port", "0"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=user_folder, env=ENV,
+    )
+    try:
+        lines = [process.stdout.readline() for _ in range(3)]
+    finally:
+        process.kill()
+        process.wait(timeout=30)
+    assert lines[2].startswith("Note: 1 decision in") and "--earlier-decisions carry" in lines[2]

@@ -382,7 +382,7 @@ def _audit_from_data(args: argparse.Namespace) -> Labelled:
     with _as_input_error("--label"):
         enc = encode_sorted_classes(labels)
     with _as_input_error("--cv"):
-        check_cv(args.cv, enc.counts())
+        check_cv(args.cv, enc.counts(), enc.classes)
     name = args.model or "logistic"
     model = build_model(name, numeric, categorical)
     with _as_input_error(args.data):
@@ -698,6 +698,11 @@ def run_review(args: argparse.Namespace) -> int:
         print(f"Reviewing {args.dir} at {app.state.url} (Ctrl+C to stop; every decision is saved in "
               f"{Path(args.dir) / 'decisions.sqlite'} as it is made)")
         print(f"Scripts: send {scripts}", flush=True)
+        earlier = app.state.review.store.earlier()
+        if earlier:
+            print(f"Note: {len(earlier):,} decision{'s' * (len(earlier) != 1)} in {args.dir} made on other "
+                  "data (an earlier audit) are kept, not shown, and applied only by 'labelaudit export "
+                  "--earlier-decisions carry' to examples that did not change.", flush=True)
         run(app, sock)
     return 0
 

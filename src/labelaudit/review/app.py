@@ -437,7 +437,8 @@ def create_app(
 
     ``host`` and ``port`` are where it is served and ``allow_hosts`` further names it may be
     reached by; a ``host`` beyond loopback makes every request need an access token.
-    ``app.state`` holds ``csrf_token``, ``access_token`` (None on loopback) and ``url``, the
+    ``app.state`` holds ``review`` (the :class:`ReviewState`), ``csrf_token``, ``access_token``
+    (None on loopback) and ``url``, the
     address to open (with the access token).
     """
     import_server()
@@ -515,6 +516,7 @@ def create_app(
         shown = allowed[0]
     else:
         shown = "127.0.0.1" if _wildcard(host) else host_name(host)
+    app.state.review = state
     app.state.csrf_token = csrf_token
     app.state.access_token = access_token
     app.state.url = f"http://{shown}:{port}/" + (f"?token={access_token}" if access_token else "")
