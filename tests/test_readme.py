@@ -7,7 +7,6 @@ import re
 from pathlib import Path
 
 import pytest
-
 from conftest import SHARED_DATA
 
 README = Path(__file__).resolve().parents[1] / "README.md"
@@ -15,7 +14,7 @@ FIXTURE_PATH = "../shared/data"
 
 
 def snippets() -> list[str]:
-    return re.findall(r"^```python\n(.*?)^```", README.read_text(), flags=re.S | re.M)
+    return re.findall(r"^```python\n(.*?)^```", README.read_text(), flags=re.DOTALL | re.MULTILINE)
 
 
 def test_the_readme_has_snippets():

@@ -608,12 +608,14 @@ def render_html(findings: Findings) -> str:
 
 
 def write_report(path: str | Path, findings: Findings) -> Path:
-    """Write :func:`render_html` of ``findings`` to ``path`` (UTF-8); returns the path."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_html(findings), encoding="utf-8")
+    """Write :func:`render_html` of ``findings`` to ``path`` (UTF-8, under a temporary name
+    renamed into place, so ``path`` is never half written); returns the path."""
+    from labelaudit.io import atomic_write
+
+    page = render_html(findings)
+    atomic_write(path, lambda temporary: temporary.write_text(page, encoding="utf-8"))
     logger.info("wrote the report %s", path)
-    return path
+    return Path(path)
 
 
 def report_folder(folder: str | Path, out: str | Path | None = None, *, argument: str = "out") -> Path:
@@ -636,7 +638,7 @@ def report_folder(folder: str | Path, out: str | Path | None = None, *, argument
     ...
     labelaudit.io.results.FolderError: out: '...audit.json' must end in .html or .htm
     """
-    from labelaudit.io import atomic_write, check_new_output, read_results
+    from labelaudit.io import check_new_output, read_results
 
     results = read_results(folder)
     path = results.folder / "report.html" if out is None else Path(out)
@@ -644,10 +646,7 @@ def report_folder(folder: str | Path, out: str | Path | None = None, *, argument
         path, argument=argument, suffixes=(".html", ".htm"), protected=results.inputs(),
         results=results, allowed={"report.html"},
     )
-    page = render_html(load_findings(folder))
-    atomic_write(path, lambda temporary: temporary.write_text(page, encoding="utf-8"))
-    logger.info("wrote the report %s", path)
-    return path
+    return write_report(path, load_findings(folder))
 
 
 def summary_to_html(health: dict[str, Any], path: str | Path) -> Path:
