@@ -40,7 +40,6 @@ MODELS = ("logistic", "hgb", "forest")
 FORMATS = ("csv", "json", "parquet")
 TABLE_SUFFIXES = (".csv", ".parquet", ".pq")
 ARRAY_SUFFIXES = (".npy", *TABLE_SUFFIXES)
-PARQUET_HINT = "pip install 'labelaudit[parquet]'"
 DEMO_TOP = 10
 DASK_CHUNK_VALUES = 1 << 22  # values of pred_probs per dask chunk (--scheduler, --dask-workers)
 SCHEDULER_TIMEOUT = "10s"  # to reach --scheduler before giving up
@@ -88,10 +87,10 @@ def _int_at_least(low: int) -> Any:
 
 
 def _require_pyarrow(argument: str) -> None:
-    try:
-        import pyarrow  # noqa: F401
-    except ImportError:
-        raise InputError(f"{argument}: parquet needs pyarrow; install it with {PARQUET_HINT}") from None
+    from labelaudit._optional import import_optional
+
+    with _as_input_error(argument, ImportError):
+        import_optional("pyarrow", "parquet")
 
 
 def _input_path(argument: str, path: str, suffixes: Sequence[str]) -> Path:
@@ -258,11 +257,12 @@ def _on_dask(args: argparse.Namespace, data: Labelled) -> Iterator[tuple[Any, An
     if args.scheduler is None and args.dask_workers is None:
         yield None
         return
-    try:
-        import dask.array as da
-        from distributed import Client, LocalCluster
-    except ImportError:
-        raise InputError(f"{_dask_flag(args)}: needs dask: pip install 'labelaudit[dask]'") from None
+    from labelaudit._optional import import_optional
+
+    with _as_input_error(_dask_flag(args), ImportError):
+        da = import_optional("dask.array", "computing on dask")
+        distributed = import_optional("distributed", "computing on dask")
+    Client, LocalCluster = distributed.Client, distributed.LocalCluster
     with contextlib.ExitStack() as stack:
         with _as_input_error(_dask_flag(args), OSError):
             if args.scheduler is not None:

@@ -17,8 +17,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from labelaudit._optional import import_optional
+
 TABLE_SUFFIXES = (".csv", ".parquet", ".pq")
-PARQUET_HINT = "pip install 'labelaudit[parquet]'"
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "'")
 
 
@@ -46,10 +47,7 @@ def file_sha256(path: Path) -> str:
 
 def require_pyarrow(argument: str) -> None:
     """Raise an ImportError naming ``argument`` and the install command when pyarrow is missing."""
-    try:
-        import pyarrow  # noqa: F401
-    except ImportError:
-        raise ImportError(f"{argument}: parquet needs pyarrow; install it with {PARQUET_HINT}") from None
+    import_optional("pyarrow", f"{argument}: parquet")
 
 
 def is_parquet(path: Path) -> bool:

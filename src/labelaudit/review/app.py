@@ -50,6 +50,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from labelaudit._optional import import_optional
 from labelaudit.report._findings import Findings, load_findings
 from labelaudit.review.store import ACTIONS, store_for
 
@@ -69,14 +70,8 @@ _HOST_NAME = re.compile(r"[a-z0-9._-]+")
 
 def import_server() -> tuple[Any, Any]:
     """``(starlette, uvicorn)``, or an ImportError saying how to install them."""
-    try:
-        import starlette
-        import uvicorn
-    except ImportError:
-        raise ImportError(
-            "the review app requires starlette and uvicorn: pip install 'labelaudit[review]'"
-        ) from None
-    return starlette, uvicorn
+    purpose = "the review app"
+    return import_optional("starlette", purpose), import_optional("uvicorn", purpose)
 
 
 class _Invalid(Exception):
