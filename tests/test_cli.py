@@ -166,7 +166,7 @@ BAD_INPUTS = [
     (["audit", "data.csv", "--label", "species", "--top", "-1"], "argument --top: -1 is below 0"),
     (["audit", "data.csv", "--label", "species", "--cv", "1"], "argument --cv: 1 is below 2"),
     (["audit", "data.csv", "--label", "species", "--cv", "60"], "--cv: cv=60 folds but the largest class has only 40"),
-    (["audit", "data.csv", "--label", "species", "--model", "svm"], "argument --model: invalid choice"),
+    (["audit", "data.csv", "--label", "species", "--model", "svm"], "--model: 'svm' is not one of logistic, hgb, forest"),
     (["audit", "data.csv", "--label", "species", "--n-jobs", "0"], "--n-jobs: n_jobs=0 is not valid"),
     (["audit", "data.csv", "--label", "species", "--format", "xml"], "argument --format: invalid choice"),
     (["audit", "data.csv", "--labels", "labels.npy", "--label", "species"], "not both"),

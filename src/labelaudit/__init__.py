@@ -31,6 +31,7 @@ _EXPORTS = {
     "order_label_issues": "labelaudit.rank",
     "health_summary": "labelaudit.health",
     "estimate_pred_probs": "labelaudit.models",
+    "load_image_folder": "labelaudit.io.images",
     "CleanLearning": "labelaudit.models",
     "HealthSummary": "labelaudit.health",
     "rank_classes_by_label_quality": "labelaudit.health",
@@ -79,6 +80,7 @@ if TYPE_CHECKING:  # pragma: no cover
         overall_label_health_score,
         rank_classes_by_label_quality,
     )
+    from labelaudit.io.images import load_image_folder
     from labelaudit.models import CleanLearning, estimate_pred_probs
     from labelaudit.noise import (
         calibrate_confident_joint,

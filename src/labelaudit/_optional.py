@@ -27,6 +27,7 @@ EXTRAS = {
     "uvicorn": "review",
     "dask": "dask",
     "distributed": "dask",
+    "PIL": "images",
 }
 
 

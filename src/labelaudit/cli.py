@@ -68,6 +68,9 @@ class Labelled:
     label_column: str = "label"
     source: Path | None = None
     id_column: str | None = None
+    path_column: str | None = None
+    image: dict[str, Any] | None = None
+    extra: dict[str, Any] | None = None
 
 
 # -- argument types and checks -----------------------------------------------------------------
@@ -240,7 +243,7 @@ def _issues_table(data: Labelled, filter_by: str, rank_by: str, inputs: tuple[An
     codes, pred_probs = inputs or (data.codes, data.pred_probs)
     ranked = find_label_issues(codes, pred_probs, filter_by=filter_by, return_indices_ranked_by=rank_by)
     scores = get_label_quality_scores(codes, pred_probs, method=rank_by)
-    return pd.DataFrame(
+    issues = pd.DataFrame(
         {
             "row": ranked,
             "given_label": data.classes[data.codes[ranked]],
@@ -248,6 +251,9 @@ def _issues_table(data: Labelled, filter_by: str, rank_by: str, inputs: tuple[An
             "label_quality": np.asarray(scores[ranked]),
         }
     )
+    if data.path_column is not None:
+        issues.insert(1, data.path_column, data.table[data.path_column].to_numpy()[ranked])
+    return issues
 
 
 @contextlib.contextmanager
@@ -317,6 +323,9 @@ def _stage_results(
     run.stage_json("health.json", health)
     for name, document in (extra or {}).items():
         run.stage_json(name, document)
+    for name, frame in (data.extra or {}).items():
+        run.stage_table(name, frame)
+    image = image or data.image
     if data.source is None:
         table_name = "examples.csv"
         table_sha256 = file_sha256(run.stage_table(table_name, data.table, escape_formulas=False))
@@ -384,12 +393,79 @@ def _audit_from_data(args: argparse.Namespace) -> Labelled:
     with _as_input_error("--cv"):
         check_cv(args.cv, enc.counts(), enc.classes)
     name = args.model or "logistic"
-    model = build_model(name, numeric, categorical)
+    model = build_model(name, numeric, categorical) if args.own_model is None else args.own_model
     with _as_input_error(args.data):
         pred_probs = _cross_validate(model, name, X, enc.codes, enc.num_classes, args.cv, args.n_jobs)
     return Labelled(
         enc.codes, enc.classes, pred_probs, enc.classes.tolist(),
         table=frame, label_column=args.label, source=Path(args.data), id_column=id_column,
+    )
+
+
+def user_model(spec: str) -> Any:
+    """The estimator made by ``--model package.module:factory`` or ``--model path/to/file.py:factory``.
+
+    ``factory`` is called with no arguments and must return an unfitted scikit-learn-compatible
+    classifier (``fit`` and ``predict_proba``; it is cloned for every fold).
+    """
+    import importlib
+    import importlib.util
+
+    module_name, _, factory_name = spec.rpartition(":")
+    if not module_name or not factory_name.isidentifier():
+        raise InputError(
+            f"--model: {spec!r} is not one of {', '.join(MODELS)} nor package.module:factory (or file.py:factory)"
+        )
+    try:
+        if module_name.endswith(".py"):
+            path = Path(module_name)
+            if not path.is_file():
+                raise InputError(f"--model: file '{module_name}' not found")
+            loader = importlib.util.spec_from_file_location(f"labelaudit_user_model_{path.stem}", path)
+            module = importlib.util.module_from_spec(loader)
+            loader.loader.exec_module(module)
+        else:
+            module = importlib.import_module(module_name)
+        factory = getattr(module, factory_name)
+        model = factory()
+    except InputError:
+        raise
+    except Exception as err:  # noqa: BLE001 - the user's code: any failure is theirs to see, in one line
+        raise InputError(f"--model: {spec} failed: {type(err).__name__}: {_one_line(err)}") from None
+    missing = [m for m in ("fit", "predict_proba") if not callable(getattr(model, m, None))]
+    if missing:
+        raise InputError(
+            f"--model: {spec} returned {type(model).__name__}, which has no {' or '.join(missing)}; "
+            "return a scikit-learn classifier (wrap a net with skorch or scikeras)"
+        )
+    return model
+
+
+def _audit_from_images(args: argparse.Namespace) -> Labelled:
+    """A class-folder tree of images: the default image model (or --model) cross-validated on the pixels."""
+    from labelaudit.io.images import load_image_folder
+    from labelaudit.models import check_cv, encode_sorted_classes
+    from labelaudit.vision import default_image_model
+
+    with _as_input_error("data", ImportError):
+        folder = load_image_folder(args.data, size=args.image_size)
+    if len(folder.unreadable):
+        print(f"{len(folder.unreadable):,} files could not be read as images; they are listed in unreadable.csv")
+    with _as_input_error("data"):
+        enc = encode_sorted_classes(folder.labels)
+    with _as_input_error("--cv"):
+        check_cv(args.cv, enc.counts(), enc.classes)
+    name = args.model or "image"
+    model = default_image_model() if args.own_model is None else args.own_model
+    print(f"{len(folder):,} images of {enc.num_classes} classes at {args.image_size} x {args.image_size} "
+          f"({folder.pixels.shape[3]} channel{'s' if folder.pixels.shape[3] > 1 else ''})")
+    with _as_input_error(args.data):
+        pred_probs = _cross_validate(model, name, folder.pixels, enc.codes, enc.num_classes, args.cv, args.n_jobs)
+    image = {"files": "path", "root": str(Path(args.data).resolve())}
+    extra = {"unreadable.csv": folder.unreadable} if len(folder.unreadable) else None
+    return Labelled(
+        enc.codes, enc.classes, pred_probs, enc.classes.tolist(), table=folder.table(),
+        path_column="path", image=image, extra=extra,
     )
 
 
@@ -467,11 +543,19 @@ def _check_audit_arguments(args: argparse.Namespace) -> None:
         _require_pyarrow("--format")
     with _as_input_error("--n-jobs"):
         check_n_jobs(args.n_jobs)
+    args.own_model = None if args.model is None or args.model in MODELS else user_model(args.model)
     if args.data is not None:
         if args.labels or args.pred_probs:
             raise InputError("data: give a data file or --labels with --pred-probs, not both")
         if args.scheduler is not None or args.dask_workers is not None:
             raise InputError(f"{_dask_flag(args)}: applies only with --labels and --pred-probs")
+        if Path(args.data).is_dir():
+            for flag, value in (("--label", args.label), ("--features", args.features), ("--id", args.id)):
+                if value is not None:
+                    raise InputError(f"{flag}: a folder of images takes its labels from the class folders; leave {flag} out")
+            if args.model in MODELS:
+                raise InputError(f"--model: {args.model} is a model for tables; leave --model out for the image model, or give package.module:factory")
+            return
         if args.label is None:
             raise InputError("--label: required with a data file; name the column that holds the labels")
         return
@@ -509,7 +593,10 @@ def run_audit(args: argparse.Namespace) -> int:
     """``labelaudit audit``: see ``labelaudit audit --help``."""
     _check_audit_arguments(args)
     run = _open_results(args, "audit", data=args.data, labels=args.labels, pred_probs=args.pred_probs)
-    data = _audit_from_data(args) if args.data is not None else _audit_from_pred_probs(args)
+    if args.data is None:
+        data = _audit_from_pred_probs(args)
+    else:
+        data = _audit_from_images(args) if Path(args.data).is_dir() else _audit_from_data(args)
 
     from labelaudit import health_summary
 
@@ -776,11 +863,12 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=_AUDIT_EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    audit.add_argument("data", nargs="?", help="table of features and labels (.csv or .parquet)")
+    audit.add_argument("data", nargs="?", help="table of features and labels (.csv or .parquet), or a folder of class folders of images")
     audit.add_argument("--label", metavar="COLUMN", help="the label column (of DATA or of a --labels table)")
     audit.add_argument("--features", metavar="COLS", help="comma-separated feature columns (default: all others)")
     audit.add_argument("--id", metavar="COLUMN", help="a column naming each example (of DATA or a --labels table): review decisions follow it when the data change")
-    audit.add_argument("--model", choices=MODELS, help="classifier cross-validated on DATA (default: logistic)")
+    audit.add_argument("--model", metavar="MODEL", help="classifier cross-validated on DATA: logistic (default for tables), hgb, forest, or package.module:factory / file.py:factory for your own (default for images: HOG features + logistic regression)")
+    audit.add_argument("--image-size", type=_int_at_least(4), default=32, metavar="PX", help="images are resized to PX x PX for the model, in memory (default: %(default)s)")
     audit.add_argument("--cv", type=_int_at_least(2), default=5, metavar="K", help="folds (default: %(default)s)")
     audit.add_argument("--n-jobs", type=int, default=None, metavar="N", help="folds fitted in parallel (-1: all cores)")
     audit.add_argument("--labels", metavar="FILE", help="given labels (.npy, .csv or .parquet)")

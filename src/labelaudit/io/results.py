@@ -110,7 +110,17 @@ class Dataset:
 
 
 def _file_record(path: Path) -> dict[str, Any]:
-    return {"size": path.stat().st_size, "sha256": file_sha256(path)}
+    """Size and SHA-256 of a file; of a folder, its total size and the hash of its listing
+    (every file's relative path, size and modification time: reading every byte of a large
+    image folder twice would cost more than the audit)."""
+    if not path.is_dir():
+        return {"size": path.stat().st_size, "sha256": file_sha256(path)}
+    digest, total = hashlib.sha256(), 0
+    for file in sorted(p for p in path.rglob("*") if p.is_file()):
+        status = file.stat()
+        total += status.st_size
+        digest.update(f"{file.relative_to(path).as_posix()}\0{status.st_size}\0{status.st_mtime_ns}\n".encode())
+    return {"size": total, "sha256": digest.hexdigest()}
 
 
 def _fsync(path: Path) -> None:
@@ -344,6 +354,11 @@ class ResultsWriter:
             if _is_inside(path.resolve(), resolved):
                 raise FolderError(
                     f"{argument}: '{folder}' holds the {role} '{path}'; write the results to another folder"
+                )
+            if path.is_dir() and _is_inside(resolved, path.resolve()):
+                raise FolderError(
+                    f"{argument}: '{folder}' is inside the {role} folder '{path}'; write the results "
+                    "outside it, so the data stays as it is"
                 )
         if not folder.exists():
             existing = next(p for p in folder.resolve().parents if p.exists())

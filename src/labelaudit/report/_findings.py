@@ -74,6 +74,28 @@ def png_data_uri(pixels: np.ndarray, max_value: float) -> str:
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
+def image_file_uri(root: Path, relative: str, side: int = 96) -> dict[str, str]:
+    """An image file under ``root`` as a small PNG data URI (``{"kind": "image", "src": ...}``),
+    or ``{"kind": "none"}`` when it is outside ``root`` or cannot be read."""
+    import io
+
+    from labelaudit._optional import import_optional
+
+    root = root.resolve()
+    path = (root / relative).resolve()
+    if root not in path.parents:
+        return {"kind": "none", "text": "outside the audited folder"}
+    image_module = import_optional("PIL.Image", "showing images")
+    try:
+        with image_module.open(path) as image:
+            image.thumbnail((side, side))
+            buffer = io.BytesIO()
+            image.convert("RGB").save(buffer, format="PNG")
+    except (OSError, ValueError) as err:
+        return {"kind": "none", "text": f"cannot read {relative}: {err}"}
+    return {"kind": "image", "src": "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")}
+
+
 def text_columns(frame: pd.DataFrame) -> list[str]:
     """String columns whose values are long enough to read as text rather than categories."""
     found = []
@@ -100,6 +122,8 @@ class Examples:
         if not 0 <= row < len(self.table):
             return {"kind": "none", "text": ""}
         record = self.table.iloc[row]
+        if self.image and "files" in self.image:
+            return image_file_uri(Path(self.image["root"]), str(record[self.image["files"]]))
         if self.image:
             pixels = record[self.image["columns"]].to_numpy(dtype=np.float64)
             src = png_data_uri(pixels.reshape(self.image["shape"]), float(self.image["max_value"]))

@@ -1,0 +1,150 @@
+"""Image folders as data: reading a class-folder tree, the default image model, the folder
+route of ``labelaudit audit DIR`` and a model of the user's own (``--model module:factory``)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+Image = pytest.importorskip("PIL.Image", reason="image folders need Pillow: pip install 'labelaudit[images]'")
+
+from labelaudit.datasets import load_noisy_digits
+from labelaudit.io.images import load_image_folder
+from labelaudit.report._findings import image_file_uri
+from labelaudit.vision import HogFeatures
+
+ENV = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
+def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "labelaudit", *args], capture_output=True, text=True,
+                          cwd=cwd, env=ENV, check=False, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def digits(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, np.ndarray]:
+    """The noisy digits' first 600 training images as 32 x 32 PNGs in class folders, one
+    broken file; and which of the images carry a flipped label."""
+    root = tmp_path_factory.mktemp("images") / "digits"
+    data = load_noisy_digits()
+    for i, (row, label) in enumerate(zip(data.X_train[:600], data.labels[:600])):
+        folder = root / str(label)
+        folder.mkdir(parents=True, exist_ok=True)
+        grey = np.uint8(255 - row.reshape(8, 8) * 255 / 16)
+        Image.fromarray(grey).resize((32, 32)).save(folder / f"img{i:04d}.png")
+    (root / "3" / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n truncated")
+    return root, data.is_flipped[:600]
+
+
+def test_load_image_folder_reads_every_image_sorted_with_its_class(digits):
+    root, _ = digits
+    folder = load_image_folder(root, size=16)
+    assert len(folder) == 600 and folder.pixels.shape == (600, 16, 16, 1)
+    assert folder.paths == sorted(folder.paths) and folder.paths[0].startswith("0/")
+    assert folder.labels[0] == "0" and folder.pixels.dtype == np.float32
+    assert 0 <= folder.pixels.min() and folder.pixels.max() <= 1
+    assert folder.unreadable["path"].tolist() == ["3/broken.png"]
+
+
+def test_colour_nested_folders_any_size_and_refusals(tmp_path):
+    (tmp_path / "cat" / "indoor").mkdir(parents=True)
+    (tmp_path / "dog").mkdir()
+    Image.new("RGB", (40, 20), (255, 0, 0)).save(tmp_path / "cat" / "indoor" / "a.jpg")
+    Image.new("L", (7, 9), 128).save(tmp_path / "dog" / "b.bmp")
+    folder = load_image_folder(tmp_path, size=8)
+    assert folder.paths == ["cat/indoor/a.jpg", "dog/b.bmp"] and folder.labels.tolist() == ["cat", "dog"]
+    assert folder.pixels.shape == (2, 8, 8, 3)  # the grey image is read as RGB beside a colour one
+    np.testing.assert_allclose(folder.pixels[0, :, :, 0], 1.0, atol=0.01)
+    assert folder.sizes.tolist() == [[40, 20], [7, 9]]
+    Image.new("L", (4, 4)).save(tmp_path / "loose.png")
+    with pytest.raises(ValueError, match="outside a class folder"):
+        load_image_folder(tmp_path)
+    with pytest.raises(ValueError, match="size must be"):
+        load_image_folder(tmp_path / "dog", size=2)
+
+
+def test_hog_ignores_brightness_and_sees_orientation():
+    rng = np.random.default_rng(0)
+    images = rng.uniform(0, 0.5, (3, 32, 32, 1)).astype(np.float32)
+    features = HogFeatures().fit_transform(images)
+    np.testing.assert_allclose(HogFeatures().fit_transform(images + 0.25), features, atol=1e-5)
+    vertical, horizontal = np.zeros((1, 32, 32, 1), np.float32), np.zeros((1, 32, 32, 1), np.float32)
+    vertical[0, :, 16:] = 1
+    horizontal[0, 16:, :] = 1
+    v, h = (HogFeatures().fit_transform(x).reshape(-1, 9).sum(axis=0) for x in (vertical, horizontal))
+    assert v.argmax() == 0 and h.argmax() == 4  # gradient along x (0 rad) vs along y (pi/2)
+
+
+def test_audit_a_folder_finds_the_misfiled_images(digits, tmp_path):
+    root, flipped = digits
+    result = run("audit", str(root), "--out", "out", "--top", "3", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "1 files could not be read" in result.stdout
+    issues = pd.read_csv(tmp_path / "out" / "issues.csv")
+    assert list(issues.columns) == ["row", "path", "given_label", "predicted_label", "label_quality"]
+    index = issues["path"].str.extract(r"img(\d+)")[0].astype(int).to_numpy()
+    hits = flipped[index].sum()
+    assert hits / len(issues) > 0.8 and hits / flipped.sum() > 0.8
+    assert pd.read_csv(tmp_path / "out" / "unreadable.csv")["path"].tolist() == ["3/broken.png"]
+    from labelaudit.review.app import ReviewState
+
+    first = ReviewState(tmp_path / "out").issues(0, 1)["issues"][0]
+    assert first["example"]["kind"] == "image" and first["example"]["src"].startswith("data:image/png")
+    cleaned = run("export", "out", "--out", "cleaned.csv", cwd=tmp_path)
+    assert cleaned.returncode == 0 and pd.read_csv(tmp_path / "cleaned.csv").shape == (600, 2)
+
+
+def test_folder_route_refusals(digits, tmp_path):
+    root, _ = digits
+    for args, needle in [
+        (["--label", "y"], "--label: a folder of images"),
+        (["--model", "hgb"], "--model: hgb is a model for tables"),
+        (["--out", str(root / "results")], "inside the data folder"),
+    ]:
+        result = run("audit", str(root), *args, cwd=tmp_path)
+        assert result.returncode == 2 and needle in result.stderr, result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1
+    assert not (root / "results").exists()
+
+
+def test_a_model_of_the_users_own_by_module_or_file(tmp_path):
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"x": np.r_[rng.normal(-3, 1, 40), rng.normal(3, 1, 40)]})
+    frame["y"] = np.repeat(["a", "b"], 40)
+    frame.loc[[0, 45], "y"] = ["b", "a"]
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    (tmp_path / "mymodels.py").write_text(
+        "from sklearn.neighbors import KNeighborsClassifier\n"
+        "def knn():\n    return KNeighborsClassifier(7)\n"
+        "def broken():\n    raise RuntimeError('no GPU here')\n"
+        "def not_a_classifier():\n    return object()\n"
+    )
+    result = run("audit", "t.csv", "--label", "y", "--model", "mymodels.py:knn", "--out", "o1", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert set(pd.read_csv(tmp_path / "o1" / "issues.csv")["row"]) >= {0, 45}
+    for spec, needle in [
+        ("mymodels.py:broken", "RuntimeError: no GPU here"),
+        ("mymodels.py:not_a_classifier", "has no fit or predict_proba"),
+        ("nowhere.py:knn", "not found"),
+        ("svm", "not one of logistic, hgb, forest"),
+    ]:
+        bad = run("audit", "t.csv", "--label", "y", "--model", spec, "--out", "o2", cwd=tmp_path)
+        assert bad.returncode == 2 and needle in bad.stderr, bad.stderr
+        assert "Traceback" not in bad.stderr
+    assert not (tmp_path / "o2").exists()
+
+
+def test_image_uris_never_leave_the_audited_folder(tmp_path):
+    (tmp_path / "data" / "cat").mkdir(parents=True)
+    Image.new("L", (200, 100), 10).save(tmp_path / "data" / "cat" / "a.png")
+    Image.new("L", (4, 4)).save(tmp_path / "secret.png")
+    shown = image_file_uri(tmp_path / "data", "cat/a.png")
+    assert shown["kind"] == "image"
+    assert image_file_uri(tmp_path / "data", "../secret.png")["kind"] == "none"
+    assert image_file_uri(tmp_path / "data", "cat/missing.png")["kind"] == "none"
