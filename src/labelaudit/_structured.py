@@ -4,8 +4,7 @@
   that the core kernels read block by block, so nothing is concatenated as a whole;
 * :func:`pool_scores`: one score from many (minimum or soft minimum);
 * :func:`explained`: adds what a row number means to errors raised by the core;
-* checks that the core has no need for (integer class ids, positive numbers) and the lazy
-  import of the optional plotting dependency.
+* checks that the core has no need for (integer class ids, positive numbers).
 """
 
 from __future__ import annotations
@@ -187,11 +186,3 @@ def class_name(class_names: Sequence[Any] | None, k: int) -> Any:
     """The name of class ``k`` (``k`` itself without names)."""
     return int(k) if class_names is None else class_names[int(k)]
 
-
-def axes(ax: Any, what: str) -> Any:
-    """``ax``, or new axes of a new figure when it is ``None``; checks that matplotlib is there."""
-    try:
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise ImportError(f"{what} requires matplotlib: pip install 'labelaudit[plot]'") from None
-    return plt.subplots()[1] if ax is None else ax

@@ -47,7 +47,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from labelaudit._structured import axes, check_class_ids, check_per_item, class_name
+from labelaudit._structured import check_class_ids, check_per_item, class_name
 from labelaudit._validate import check_choice, check_fraction
 from labelaudit.rank import rank_rows
 
@@ -351,7 +351,8 @@ def plot_boxes(
 ) -> Any:
     """Draw the labelled (solid) and predicted (dashed) boxes of one image.
 
-    Requires matplotlib (``pip install 'labelaudit[plot]'``).
+    The Axes of a :class:`labelaudit.report.DetectionBoxesDisplay` of these boxes. Requires
+    matplotlib (``pip install 'labelaudit[plot]'``).
 
     Parameters
     ----------
@@ -374,36 +375,29 @@ def plot_boxes(
 
     Examples
     --------
-    >>> import numpy as np
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
     >>> boxes = {"bboxes": np.array([[0, 0, 10, 10]]), "labels": np.array([0])}
-    >>> ax = plot_boxes(boxes)  # doctest: +SKIP
+    >>> predicted = {"bboxes": np.array([[1, 0, 10, 12]]), "labels": np.array([0]),
+    ...              "scores": np.array([0.9])}
+    >>> [t.get_text() for t in plot_boxes(boxes, predicted, class_names=["cat"]).texts]
+    ['cat', 'cat 0.90']
     """
+    from labelaudit.report.plots import DetectionBoxesDisplay, require_matplotlib
+
     min_score = check_fraction("min_score", min_score)
     given = _check_image("labels", labels, False)
     predicted = None if predictions is None else _check_image("predictions", predictions, True)
-    ax = axes(ax, "plot_boxes")
-    from matplotlib.patches import Rectangle
-    if image is not None:
-        ax.imshow(np.asarray(image))
-    drawn = [(given, "tab:green", "-", None)]
+    shown = {}
     if predicted is not None:
         keep = predicted.scores >= min_score
-        shown = _ImageBoxes(predicted.bboxes[keep], predicted.labels[keep], predicted.scores[keep])
-        drawn.append((shown, "tab:red", "--", shown.scores))
-    for boxes, color, style, scores in drawn:
-        for j, (x1, y1, x2, y2) in enumerate(boxes.bboxes):
-            ax.add_patch(
-                Rectangle(
-                    (x1, y1), x2 - x1, y2 - y1, fill=False, edgecolor=color, linestyle=style, linewidth=1.5
-                )
-            )
-            text = str(class_name(class_names, boxes.labels[j]))
-            if scores is not None:
-                text += f" {scores[j]:.2f}"
-            ax.text(x1, y1, text, color=color, fontsize=8, va="bottom")
-    if image is None:
-        ax.autoscale_view()
-        if not ax.yaxis_inverted():
-            ax.invert_yaxis()
-    ax.set_title("labelled (solid) and predicted (dashed) boxes")
-    return ax
+        shown = {
+            "predicted_bboxes": predicted.bboxes[keep],
+            "predicted_labels": predicted.labels[keep],
+            "predicted_scores": predicted.scores[keep],
+        }
+    require_matplotlib("plot_boxes")
+    display = DetectionBoxesDisplay(
+        given.bboxes, given.labels, **shown, image=image, class_names=class_names
+    )
+    return display.plot(ax=ax).ax_

@@ -49,7 +49,6 @@ from labelaudit._kernels import (
 )
 from labelaudit._structured import (
     StackedRows,
-    axes,
     check_class_ids,
     check_pooling,
     class_name,
@@ -522,7 +521,8 @@ def plot_issues(
 ) -> Any:
     """Draw one image (or its label map) with its flagged pixels in red.
 
-    Requires matplotlib (``pip install 'labelaudit[plot]'``).
+    The Axes of :meth:`labelaudit.report.SegmentationIssuesDisplay.from_issues`. Requires
+    matplotlib (``pip install 'labelaudit[plot]'``).
 
     Parameters
     ----------
@@ -543,33 +543,14 @@ def plot_issues(
 
     Examples
     --------
-    >>> import numpy as np
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
     >>> issues = np.zeros((1, 4, 4), dtype=bool)
     >>> issues[0, 1, 2] = True
-    >>> ax = plot_issues(issues, 0, labels=np.zeros((1, 4, 4), dtype=int))  # doctest: +SKIP
+    >>> plot_issues(issues, 0, labels=np.zeros((1, 4, 4), dtype=int)).get_title()
+    'image 0: 1 flagged pixels'
     """
-    mask = np.asarray(issues)
-    if mask.dtype != bool or mask.ndim != 3:
-        raise ValueError(
-            f"issues must be the boolean (n, H, W) mask from find_label_issues; found dtype "
-            f"{mask.dtype} and shape {mask.shape}."
-        )
-    if isinstance(index, bool) or not isinstance(index, (int, np.integer)) or not 0 <= index < len(mask):
-        raise ValueError(f"index={index!r} is not an image of issues; use 0..{len(mask) - 1}.")
-    flags = mask[index]
-    picture = np.asarray(image) if image is not None else None
-    if picture is not None and picture.shape[:2] != flags.shape:
-        raise ValueError(
-            f"image must have height and width {flags.shape} like the mask; found shape {picture.shape}."
-        )
-    ax = axes(ax, "plot_issues")
-    if picture is not None:
-        ax.imshow(picture)
-    elif labels is not None:
-        ax.imshow(np.asarray(labels[index]), cmap="tab20", interpolation="nearest")
-    overlay = np.zeros((*flags.shape, 4))
-    overlay[flags] = (1.0, 0.0, 0.0, 0.6)
-    ax.imshow(overlay, interpolation="nearest")
-    ax.set_title(f"image {index}: {int(flags.sum())} flagged pixels")
-    ax.set_axis_off()
-    return ax
+    from labelaudit.report.plots import SegmentationIssuesDisplay, require_matplotlib
+
+    require_matplotlib("plot_issues")
+    return SegmentationIssuesDisplay.from_issues(issues, index, image=image, labels=labels, ax=ax).ax_

@@ -2,8 +2,11 @@
 
 * :func:`report_folder` writes ``report.html`` for an output folder (``labelaudit report DIR``);
   ``HealthSummary.to_html`` and ``Audit.to_html`` write one for an object in memory.
-* :func:`plot_label_quality`, :func:`plot_noise_matrix` and :func:`plot_issue_examples` draw
-  on a matplotlib Axes (``pip install 'labelaudit[plot]'``); matplotlib loads on first use.
+* Display objects hold the data of a plot and draw it on a matplotlib Axes with ``.plot(ax=None)``
+  (``pip install 'labelaudit[plot]'``; matplotlib loads on first use):
+  :class:`LabelQualityDisplay`, :class:`NoiseMatrixDisplay`, :class:`IssueExamplesDisplay`,
+  :class:`SegmentationIssuesDisplay` and :class:`DetectionBoxesDisplay`. :func:`plot_label_quality`,
+  :func:`plot_noise_matrix` and :func:`plot_issue_examples` draw one and return its Axes.
 """
 
 from labelaudit.report._findings import Findings, load_findings
@@ -14,10 +17,24 @@ from labelaudit.report.html import (
     summary_to_html,
     write_report,
 )
-from labelaudit.report.plots import plot_issue_examples, plot_label_quality, plot_noise_matrix
+from labelaudit.report.plots import (
+    DetectionBoxesDisplay,
+    IssueExamplesDisplay,
+    LabelQualityDisplay,
+    NoiseMatrixDisplay,
+    SegmentationIssuesDisplay,
+    plot_issue_examples,
+    plot_label_quality,
+    plot_noise_matrix,
+)
 
 __all__ = [
+    "DetectionBoxesDisplay",
     "Findings",
+    "IssueExamplesDisplay",
+    "LabelQualityDisplay",
+    "NoiseMatrixDisplay",
+    "SegmentationIssuesDisplay",
     "audit_to_html",
     "load_findings",
     "plot_issue_examples",
