@@ -147,7 +147,8 @@ def test_audit_table_pred_probs_name_the_classes(files, tmp_path, probs):
         "--filter-by", "both", "--out", str(tmp_path / "o"), cwd=files,
     )
     assert result.returncode == 0, result.stderr
-    assert result.stderr == ""  # the header states the class order: no warning
+    assert "classes" not in result.stderr  # the header states the class order: no warning about it
+    assert "at chance" in result.stderr  # 4 of 6 right is not clearly above 3 of 6
     issues = pd.read_csv(tmp_path / "o" / "issues.csv")
     assert issues["row"].tolist() == [2, 5]
     assert issues["given_label"].tolist() == ["ant", "bee"]

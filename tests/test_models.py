@@ -129,9 +129,11 @@ def test_decision_function_goes_through_softmax(blobs):
     )
 
 
-def test_no_progress_bar_when_not_a_terminal(blobs, capsys):
-    X, y = blobs
+def test_progress_shows_when_verbose_in_any_stream_and_never_when_not(blobs, capsys):
+    X, y = blobs  # tqdm.auto: a widget in notebooks, text elsewhere (a kernel's stderr is no tty)
     estimate_pred_probs(LogisticRegression(), X, y, verbose=True)
+    assert "cross-validation" in capsys.readouterr().err
+    estimate_pred_probs(LogisticRegression(), X, y, verbose=False)
     assert capsys.readouterr().err == ""
 
 
@@ -257,3 +259,58 @@ def test_top_level_exports_and_a_light_import():
     code = "import sys, labelaudit; print(sorted(m for m in ('sklearn', 'pandas') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+FIRST_LABELS: list = []  # the first training labels each fold's fit saw (in-process runs)
+
+
+class FixedWidthNet:
+    """A stand-in for a framework net: labels must be int64 (as torch losses need), the output
+    has a fixed width of ``width`` columns, and the fit draws from numpy's global generator."""
+
+    def __init__(self, width: int = 3) -> None:
+        self.width = width
+
+    def get_params(self, deep: bool = True) -> dict:
+        return {"width": self.width}
+
+    def set_params(self, **params) -> FixedWidthNet:
+        self.width = params.get("width", self.width)
+        return self
+
+    def fit(self, X, y):
+        assert np.asarray(y).dtype == np.int64, np.asarray(y).dtype
+        FIRST_LABELS.append(np.asarray(y)[:20])
+        self.noise_ = np.random.random()  # global state: reproducible only if each fold is seeded
+        self.classes_ = np.unique(y)  # what skorch infers: only the classes this fold saw
+        centers = np.array([X[np.asarray(y) == c].mean(axis=0) if (np.asarray(y) == c).any() else np.full(X.shape[1], 1e9)
+                            for c in range(self.width)])
+        self.centers_ = centers
+        return self
+
+    def predict_proba(self, X):
+        distance = ((np.asarray(X)[:, None, :] - self.centers_[None]) ** 2).sum(axis=2)
+        logits = -distance + self.noise_ * 1e-3
+        logits -= logits.max(axis=1, keepdims=True)
+        probs = np.exp(logits)
+        return probs / probs.sum(axis=1, keepdims=True)
+
+
+def test_framework_nets_get_int64_labels_mixed_classes_seeds_and_a_fixed_width(blobs):
+    X, y = blobs
+    order = np.argsort(y, kind="stable")  # as images loaded folder by folder arrive
+    X, y = X[order], y[order].astype(np.int8)
+    FIRST_LABELS.clear()
+    one = estimate_pred_probs(FixedWidthNet(), X, y, verbose=False)
+    assert len(FIRST_LABELS) == 5 and all(len(set(first)) > 1 for first in FIRST_LABELS)
+    two = estimate_pred_probs(FixedWidthNet(), X, y, verbose=False, n_jobs=2)
+    np.testing.assert_array_equal(one, two)  # the same seeds in worker processes
+    assert (one.argmax(axis=1) == y).mean() > 0.9
+
+
+def test_a_fixed_width_output_keeps_the_column_of_a_class_missing_from_a_fold():
+    from labelaudit.models import aligned_probabilities
+
+    net = FixedWidthNet(3).fit(np.array([[0.0], [1.0], [0.1]]), np.array([0, 1, 0], dtype=np.int64))
+    probs = aligned_probabilities(net, np.array([[0.0], [5.0]]), "predict_proba", 3)
+    assert probs.shape == (2, 3) and probs[:, 2].max() < 1e-6

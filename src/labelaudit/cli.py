@@ -299,7 +299,8 @@ def _cross_validate(
     print(f"Cross-validating the {name} model with {cv} folds on {len(codes):,} examples ...")
     started = time.perf_counter()
     pred_probs = estimate_pred_probs(
-        model, X, codes, cv=cv, n_jobs=n_jobs, classes=np.arange(num_classes)
+        model, X, codes, cv=cv, n_jobs=n_jobs, classes=np.arange(num_classes),
+        verbose=sys.stderr.isatty(),
     )
     print(f"Out-of-sample probabilities ready in {time.perf_counter() - started:.1f} s")
     return pred_probs
@@ -316,9 +317,14 @@ def _stage_results(
     """Stage the issues, health.json, the examples (when they are not the user's table), any
     ``extra`` JSON documents and report.html in ``run``, then commit them."""
     from labelaudit.io import Dataset, file_sha256
+    from labelaudit.models import check_against_chance
     from labelaudit.report import render_html
     from labelaudit.report._findings import Examples, demo_note, label_findings, plain, text_columns
 
+    chance = check_against_chance(data.codes, data.pred_probs)
+    health = {**health, "model_check": chance.to_dict()}
+    if chance.at_chance:
+        sys.stderr.write(f"labelaudit: warning: {chance.message()}\n")
     run.stage_table(f"issues.{issues_format}", issues)
     run.stage_json("health.json", health)
     for name, document in (extra or {}).items():
@@ -339,6 +345,8 @@ def _stage_results(
     )
     examples = Examples(data.table, data.label_column, image, shown)
     findings = label_findings(title, health, issues, examples=examples)
+    if chance.at_chance:
+        findings.notes.insert(0, "Warning: " + chance.message())
     if extra and "demo.json" in extra:
         findings.notes.append(demo_note(extra["demo.json"]))
     run.stage_text("report.html", render_html(findings))

@@ -19,8 +19,12 @@ model never saw gets probability 0 in that fold.
 from __future__ import annotations
 
 import logging
+import os
+import random
+import sys
 import time
 import warnings
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -34,7 +38,8 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.utils import _safe_indexing, get_tags
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
-from tqdm import tqdm
+from threadpoolctl import threadpool_limits
+from tqdm.auto import tqdm
 
 from labelaudit._validate import (
     PREDICT_METHODS,
@@ -132,6 +137,8 @@ def aligned_probabilities(model: Any, X: Any, method: str, num_classes: int) -> 
             scores = np.column_stack([np.zeros_like(scores), scores])
         probs = softmax(scores, axis=1)
     seen = np.asarray(getattr(model, "classes_", np.arange(probs.shape[1])), dtype=np.int64)
+    if probs.ndim == 2 and probs.shape[1] == num_classes != len(seen):
+        seen = np.arange(num_classes)  # a fixed-width output (a net): one column per class index
     if probs.ndim != 2 or probs.shape[1] != len(seen):
         raise ValueError(
             f"model.{method} returned shape {probs.shape} but the model has {len(seen)} classes_; "
@@ -142,11 +149,59 @@ def aligned_probabilities(model: Any, X: Any, method: str, num_classes: int) -> 
     return out
 
 
+def _seed_everything(seed: int) -> None:
+    """Seed the global generators a model may draw from: Python's, numpy's and torch's (when
+    the model already imported it), so a fold gives the same fit in any process."""
+    random.seed(seed)
+    np.random.seed(seed % (1 << 32))
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.manual_seed(seed)
+
+
 def _fold(
-    model: Any, X: Any, codes: np.ndarray, train: np.ndarray, test: np.ndarray, method: str, k: int
+    model: Any,
+    X: Any,
+    codes: np.ndarray,
+    train: np.ndarray,
+    test: np.ndarray,
+    method: str,
+    k: int,
+    seed: int,
+    threads: int,
 ) -> tuple[np.ndarray, np.ndarray]:
-    model.fit(_safe_indexing(X, train), codes[train])
-    return test, aligned_probabilities(model, _safe_indexing(X, test), method, k)
+    """Fit on ``train`` in a seeded random order (a net that does not shuffle its own batches
+    still sees the classes mixed), with at most ``threads`` BLAS/OpenMP threads, and score ``test``."""
+    train = np.random.default_rng(seed).permutation(train)
+    _seed_everything(seed)
+    torch = sys.modules.get("torch")
+    previous = torch.get_num_threads() if torch is not None else None
+    try:
+        if torch is not None:
+            torch.set_num_threads(threads)
+        with threadpool_limits(limits=threads):
+            model.fit(_safe_indexing(X, train), codes[train])
+            return test, aligned_probabilities(model, _safe_indexing(X, test), method, k)
+    finally:
+        if previous is not None:
+            torch.set_num_threads(previous)
+
+
+def _fold_seeds(random_state: Any, cv: int) -> list[int]:
+    """One seed per fold, from ``random_state`` (an int, a RandomState/Generator or None)."""
+    if isinstance(random_state, (np.random.RandomState, np.random.Generator)):
+        entropy = int(random_state.integers(0, 1 << 63) if isinstance(random_state, np.random.Generator)
+                      else random_state.randint(0, 1 << 31))
+    else:
+        entropy = random_state
+    sequence = np.random.SeedSequence(entropy)
+    return [int(child.generate_state(1, dtype=np.uint64)[0] >> 1) for child in sequence.spawn(cv)]
+
+
+def _threads_per_fold(n_jobs: int | None, cv: int) -> int:
+    cores = os.cpu_count() or 1
+    workers = 1 if n_jobs is None else min(cv, cores if n_jobs < 0 else n_jobs)
+    return max(1, cores // max(workers, 1))
 
 
 def estimate_pred_probs(
@@ -182,11 +237,15 @@ def estimate_pred_probs(
     n_jobs : int, optional
         Folds fitted in parallel with joblib (``-1``: one per core; ``None``: one at a time).
     random_state : int, RandomState or None, default 0
-        Seed of the fold shuffling; the same seed gives the same folds.
+        Seed of the folds and of every fold's fit: each fold gets its own seed from it, puts
+        its training rows in a random order with it and seeds Python's, numpy's and (when the
+        model uses it) torch's generators with it, so the same seed gives the same
+        probabilities with any ``n_jobs``.
     method : {"predict_proba", "decision_function"}
         How the model scores rows; decision scores go through a softmax.
     verbose : bool, default True
-        Progress bar over folds on standard error (shown only in a terminal).
+        Progress bar over folds (``tqdm.auto``: a widget in notebooks, text on standard error
+        elsewhere).
     classes : array-like of shape (K,), optional
         The class of each output column; default as in the module documentation.
 
@@ -194,6 +253,14 @@ def estimate_pred_probs(
     -------
     ndarray of shape (n, K), float64
         Rows sum to 1.
+
+    Notes
+    -----
+    The model is fitted on class indices as int64 (``0..K-1`` in the order of ``classes``),
+    whatever the labels' dtype, which is what torch losses expect. Each fold runs with at most
+    ``cores // parallel folds`` BLAS/OpenMP (and torch) threads. A model whose output has one
+    column per class of the whole dataset (a net of fixed width) is read by column index, so a
+    class missing from a fold's training rows still gets its column.
 
     Examples
     --------
@@ -234,19 +301,82 @@ def estimate_pred_probs(
             UserWarning,
             stacklevel=2,
         )
+    seeds = _fold_seeds(random_state, cv)
     splitter = StratifiedKFold(n_splits=cv, shuffle=True, random_state=random_state)
+    codes = enc.codes.astype(np.int64, copy=False)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="The least populated class", category=UserWarning)
-        folds = list(splitter.split(np.zeros((n, 1)), enc.codes))
+        folds = list(splitter.split(np.zeros((n, 1)), codes))
     started = time.perf_counter()
-    jobs = (delayed(_fold)(clone(model), X, enc.codes, tr, te, method, k) for tr, te in folds)
+    threads = _threads_per_fold(n_jobs, cv)
+    jobs = (
+        delayed(_fold)(clone(model), X, codes, tr, te, method, k, seed, threads)
+        for (tr, te), seed in zip(folds, seeds)
+    )
     results = Parallel(n_jobs=n_jobs, return_as="generator")(jobs)
     pred_probs = np.empty((n, k), dtype=np.float64)
-    bar = tqdm(results, total=cv, desc="cross-validation", unit="fold", disable=None if verbose else True)
+    bar = tqdm(results, total=cv, desc="cross-validation", unit="fold", disable=not verbose)
     for test, probs in bar:
         pred_probs[test] = probs
     logger.info("cross-validated %d folds on %d examples in %.1f s", cv, n, time.perf_counter() - started)
     return pred_probs
+
+
+@dataclass(frozen=True)
+class ChanceCheck:
+    """Out-of-sample accuracy against always predicting the most common class.
+
+    ``at_chance`` when the accuracy is not above the majority rate by more than two binomial
+    standard errors (``sqrt(p (1 - p) / n)``): the probabilities then carry no evidence about
+    the labels, and label issues found from them cannot be trusted.
+    """
+
+    accuracy: float
+    majority: float
+    standard_error: float
+    num_examples: int
+
+    @property
+    def at_chance(self) -> bool:
+        return self.accuracy <= self.majority + 2 * self.standard_error
+
+    def message(self) -> str:
+        return (
+            f"the model is at chance: its out-of-sample accuracy {self.accuracy:.3f} is not clearly "
+            f"above always predicting the most common class ({self.majority:.3f}, within two standard "
+            "errors), so these label issues cannot be trusted. Check that the model trains (a net may "
+            "need more epochs or shuffled batches) and that the features describe the labels."
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "accuracy": self.accuracy,
+            "majority_class_rate": self.majority,
+            "standard_error": self.standard_error,
+            "at_chance": self.at_chance,
+        }
+
+
+def check_against_chance(codes: Any, pred_probs: Any, *, block_rows: int = 1 << 16) -> ChanceCheck:
+    """Compare the out-of-sample accuracy of ``pred_probs`` with the majority-class rate.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> codes = np.array([0, 0, 0, 1, 1, 1])
+    >>> check_against_chance(codes, np.eye(2)[codes]).at_chance
+    False
+    >>> check_against_chance(codes, np.full((6, 2), 0.5)).at_chance
+    True
+    """
+    codes = np.asarray(codes)
+    n = len(codes)
+    correct = 0
+    for start in range(0, n, block_rows):
+        block = np.asarray(pred_probs[start : start + block_rows])
+        correct += int((block.argmax(axis=1) == codes[start : start + block_rows]).sum())
+    majority = float(np.bincount(codes).max() / n)
+    return ChanceCheck(correct / n, majority, float(np.sqrt(majority * (1 - majority) / n)), n)
 
 
 def _issue_mask(label_issues: Any, n: int) -> np.ndarray:
