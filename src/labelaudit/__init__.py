@@ -32,6 +32,7 @@ _EXPORTS = {
     "health_summary": "labelaudit.health",
     "estimate_pred_probs": "labelaudit.models",
     "load_image_folder": "labelaudit.io.images",
+    "pred_probs_from_logits": "labelaudit.models",
     "CleanLearning": "labelaudit.models",
     "HealthSummary": "labelaudit.health",
     "rank_classes_by_label_quality": "labelaudit.health",
@@ -81,7 +82,7 @@ if TYPE_CHECKING:  # pragma: no cover
         rank_classes_by_label_quality,
     )
     from labelaudit.io.images import load_image_folder
-    from labelaudit.models import CleanLearning, estimate_pred_probs
+    from labelaudit.models import CleanLearning, estimate_pred_probs, pred_probs_from_logits
     from labelaudit.noise import (
         calibrate_confident_joint,
         compute_confident_joint,

@@ -121,12 +121,36 @@ def _is_numpy_like(array: Any) -> bool:
     return True
 
 
+def from_framework(array: Any) -> Any:
+    """A torch tensor (or a jax/tensorflow array) as numpy, without importing the framework:
+    detached from the autograd graph, on the CPU, bfloat16 as float32 (numpy has no bfloat16);
+    anything else as it is.
+
+    Examples
+    --------
+    >>> from_framework([0.5, 0.5])
+    [0.5, 0.5]
+    """
+    framework = type(array).__module__.split(".")[0]
+    if framework == "torch":
+        tensor = array.detach().cpu()
+        if str(tensor.dtype) == "torch.bfloat16":
+            tensor = tensor.float()
+        return tensor.numpy()
+    if framework in ("jax", "jaxlib", "tensorflow"):
+        values = np.asarray(array)
+        return values.astype(np.float32) if values.dtype.name == "bfloat16" else values
+    return array
+
+
 def as_pred_probs(pred_probs: Any) -> Any:
     """Check the structure of ``pred_probs`` without reading its values.
 
     Anything with ``shape``, ``dtype``, ``ndim`` and row slicing (``np.memmap``, zarr, h5py) is
-    kept as it is, so it can be read block by block; other inputs go through ``np.asarray``.
+    kept as it is, so it can be read block by block; framework tensors become numpy (see
+    :func:`from_framework`) and other inputs go through ``np.asarray``.
     """
+    pred_probs = from_framework(pred_probs)
     if not _is_numpy_like(pred_probs):
         try:
             pred_probs = np.asarray(pred_probs)
@@ -356,6 +380,7 @@ def check_class_names(class_names: Any, num_classes: int) -> list[Any]:
 
 
 def _as_label_array(labels: Any) -> np.ndarray:
+    labels = from_framework(labels)
     if isinstance(labels, (str, bytes)) or not hasattr(labels, "__len__"):
         raise TypeError(f"labels must be a 1-D array of class labels; found {type(labels).__name__}.")
     try:

@@ -98,6 +98,11 @@ def _require_pyarrow(argument: str) -> None:
 
 def _input_path(argument: str, path: str, suffixes: Sequence[str]) -> Path:
     file = Path(path)
+    if file.suffix.lower() in (".pt", ".pth", ".pkl", ".pickle"):
+        raise InputError(
+            f"{argument}: '{path}' is a pickle, which labelaudit never loads (it can run code); save "
+            "the array with numpy instead, e.g. np.save('probs.npy', tensor.float().numpy())"
+        )
     if file.suffix.lower() not in suffixes:
         raise InputError(f"{argument}: '{path}' must be a {', '.join(suffixes)} file")
     if not file.is_file():
@@ -519,19 +524,24 @@ def _audit_from_pred_probs(args: argparse.Namespace) -> Labelled:
         labels = _column("--label" if args.label else "--labels", table, label_column, args.labels)
     elif args.id is not None:
         raise InputError(f"--id: '{args.labels}' is an array with no columns; give --labels as a table with the id column")
-    pred_probs, class_columns = _read_array("--pred-probs", args.pred_probs)
+    flag, path = ("--logits", args.logits) if args.logits else ("--pred-probs", args.pred_probs)
+    pred_probs, class_columns = _read_array(flag, path)
     if class_columns is not None:
         from pandas.api.types import is_numeric_dtype
 
         text = [c for c in class_columns if not is_numeric_dtype(pred_probs[c])]
         if text:
-            raise InputError(f"--pred-probs: column {text[0]!r} of '{args.pred_probs}' is not numeric")
+            raise InputError(f"{flag}: column {text[0]!r} of '{path}' is not numeric")
         pred_probs = pred_probs.to_numpy()
-    with _as_input_error("--pred-probs"):
+    with _as_input_error(flag):
+        if args.logits:
+            from labelaudit.models import pred_probs_from_logits
+
+            pred_probs = pred_probs_from_logits(pred_probs)
         pred_probs = as_pred_probs(pred_probs)
     named = np.asarray(labels).dtype.kind not in "iuf"
     if class_columns is not None and not named:
-        _check_class_header(class_columns, pred_probs.shape[1], args.pred_probs)
+        _check_class_header(class_columns, pred_probs.shape[1], path)
     classes = class_columns if named else None
     with _as_input_error("--labels/--pred-probs"):
         enc = encode_labels(labels, pred_probs.shape[1], classes=classes)
@@ -553,7 +563,7 @@ def _check_audit_arguments(args: argparse.Namespace) -> None:
         check_n_jobs(args.n_jobs)
     args.own_model = None if args.model is None or args.model in MODELS else user_model(args.model)
     if args.data is not None:
-        if args.labels or args.pred_probs:
+        if args.labels or args.pred_probs or args.logits:
             raise InputError("data: give a data file or --labels with --pred-probs, not both")
         if args.scheduler is not None or args.dask_workers is not None:
             raise InputError(f"{_dask_flag(args)}: applies only with --labels and --pred-probs")
@@ -567,7 +577,9 @@ def _check_audit_arguments(args: argparse.Namespace) -> None:
         if args.label is None:
             raise InputError("--label: required with a data file; name the column that holds the labels")
         return
-    if not (args.labels and args.pred_probs):
+    if args.pred_probs and args.logits:
+        raise InputError("--logits: give --pred-probs or --logits, not both")
+    if not (args.labels and (args.pred_probs or args.logits)):
         missing = "--pred-probs" if args.labels else "--labels"
         raise InputError(
             f"{missing}: required; give a data file with --label COLUMN, or --labels with --pred-probs"
@@ -600,7 +612,9 @@ def _next_steps(out: str) -> str:
 def run_audit(args: argparse.Namespace) -> int:
     """``labelaudit audit``: see ``labelaudit audit --help``."""
     _check_audit_arguments(args)
-    run = _open_results(args, "audit", data=args.data, labels=args.labels, pred_probs=args.pred_probs)
+    run = _open_results(
+        args, "audit", data=args.data, labels=args.labels, pred_probs=args.pred_probs, logits=args.logits
+    )
     if args.data is None:
         data = _audit_from_pred_probs(args)
     else:
@@ -881,6 +895,7 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument("--n-jobs", type=int, default=None, metavar="N", help="folds fitted in parallel (-1: all cores)")
     audit.add_argument("--labels", metavar="FILE", help="given labels (.npy, .csv or .parquet)")
     audit.add_argument("--pred-probs", metavar="FILE", help="out-of-sample predicted probabilities (.npy, .csv or .parquet)")
+    audit.add_argument("--logits", metavar="FILE", help="out-of-sample raw scores instead of --pred-probs (a softmax makes the probabilities)")
     audit.add_argument("--filter-by", choices=FILTER_METHODS, default="prune_by_noise_rate", help="rule (default: %(default)s)")
     audit.add_argument("--rank-by", choices=SCORE_METHODS, default="self_confidence", help="label quality score (default: %(default)s)")
     audit.add_argument("--top", type=_int_at_least(0), default=20, metavar="N", help="issues to print, 0 = all (default: %(default)s)")

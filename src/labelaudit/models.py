@@ -322,6 +322,38 @@ def estimate_pred_probs(
     return pred_probs
 
 
+def pred_probs_from_logits(logits: Any, *, block_rows: int = 1 << 16) -> np.ndarray:
+    """Probabilities from a model's raw scores (logits), by a softmax over each row.
+
+    Computed stably (each row's maximum subtracted first) block by block, so a memory map is
+    read once and no n x K temporary beyond a block is made; float64 stays float64, anything
+    else becomes float32. Torch tensors of any float dtype (bfloat16 too) are accepted.
+
+    Examples
+    --------
+    >>> pred_probs_from_logits(np.array([[1000.0, 1000.0], [0.0, np.log(3.0)]]))
+    array([[0.5 , 0.5 ],
+           [0.25, 0.75]])
+    """
+    from labelaudit._validate import from_framework
+
+    logits = from_framework(logits)
+    if not hasattr(logits, "shape"):
+        logits = np.asarray(logits)
+    if len(logits.shape) != 2 or logits.shape[1] < 2:
+        raise ValueError(f"logits must be 2-D (n_examples, n_classes >= 2); found shape {tuple(logits.shape)}")
+    dtype = np.float64 if np.dtype(logits.dtype) == np.float64 else np.float32
+    out = np.empty(logits.shape, dtype=dtype)
+    for start in range(0, logits.shape[0], block_rows):
+        block = np.asarray(logits[start : start + block_rows], dtype=dtype)
+        if not np.isfinite(block).all():
+            row = start + int(np.flatnonzero(~np.isfinite(block).all(axis=1))[0])
+            raise ValueError(f"logits hold NaN or inf (row {row}); logits must be finite real numbers")
+        block = np.exp(block - block.max(axis=1, keepdims=True))
+        out[start : start + block_rows] = block / block.sum(axis=1, keepdims=True)
+    return out
+
+
 @dataclass(frozen=True)
 class ChanceCheck:
     """Out-of-sample accuracy against always predicting the most common class.
