@@ -97,7 +97,7 @@ def test_audit_a_folder_finds_the_misfiled_images(digits, tmp_path):
     first = ReviewState(tmp_path / "out").issues(0, 1)["issues"][0]
     assert first["example"]["kind"] == "image" and first["example"]["src"].startswith("data:image/png")
     cleaned = run("export", "out", "--out", "cleaned.csv", cwd=tmp_path)
-    assert cleaned.returncode == 0 and pd.read_csv(tmp_path / "cleaned.csv").shape == (600, 2)
+    assert cleaned.returncode == 0 and pd.read_csv(tmp_path / "cleaned.csv").shape == (0, 6)  # none decided
 
 
 def test_folder_route_refusals(digits, tmp_path):
@@ -148,3 +148,32 @@ def test_image_uris_never_leave_the_audited_folder(tmp_path):
     assert shown["kind"] == "image"
     assert image_file_uri(tmp_path / "data", "../secret.png")["kind"] == "none"
     assert image_file_uri(tmp_path / "data", "cat/missing.png")["kind"] == "none"
+
+
+def test_export_of_images_lists_decided_files_and_copies_a_cleaned_tree(digits, tmp_path):
+    root, _ = digits
+    before = {p: p.stat().st_mtime_ns for p in root.rglob("*")}
+    assert run("audit", str(root), "--out", "out", cwd=tmp_path).returncode == 0
+    from labelaudit.review.app import ReviewState
+
+    state = ReviewState(tmp_path / "out")
+    first, second, third = state.issues(0, 3)["issues"]
+    state.decide({"row": first["row"], "action": "relabel", "label": first["predicted_label"]})
+    state.decide({"row": second["row"], "action": "remove"})
+    state.decide({"row": third["row"], "action": "keep"})
+    result = run("export", "out", "--out", "decided.csv", "--copy-to", "clean", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "1 relabelled, 1 removed, 1 kept" in result.stdout and "599 images in clean" in result.stdout
+    decided = pd.read_csv(tmp_path / "decided.csv")
+    assert decided.columns.tolist() == ["row", "path", "given_label", "new_label", "action", "decided_at"]
+    assert sorted(decided["action"]) == ["keep", "relabel", "remove"]
+    moved = Path(str(first["predicted_label"])) / Path(decided.loc[decided.action == "relabel", "path"].item()).name
+    assert (tmp_path / "clean" / moved).is_file()
+    gone = decided.loc[decided.action == "remove", "path"].item()
+    assert not any(p.name == Path(gone).name for p in (tmp_path / "clean").rglob("*"))
+    assert sum(1 for p in (tmp_path / "clean").rglob("*") if p.is_file()) == 599
+    assert {p: p.stat().st_mtime_ns for p in root.rglob("*")} == before  # the originals untouched
+    for args, needle in [(["--copy-to", "clean"], "not an empty folder"),
+                         (["--copy-to", str(root / "c")], "overlaps the audited images")]:
+        refused = run("export", "out", "--out", "d2.csv", *args, cwd=tmp_path)
+        assert refused.returncode == 2 and needle in refused.stderr

@@ -821,7 +821,7 @@ def run_export(args: argparse.Namespace) -> int:
     from labelaudit.review import export_cleaned
 
     with _folder_errors("DIR"):
-        result = export_cleaned(args.dir, args.out, earlier=args.earlier_decisions)
+        result = export_cleaned(args.dir, args.out, earlier=args.earlier_decisions, copy_to=args.copy_to)
     print(result.describe())
     return 0
 
@@ -952,6 +952,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     export.add_argument("dir", metavar="DIR", help="folder reviewed with labelaudit review")
     export.add_argument("--out", required=True, metavar="FILE", help="the cleaned table (.csv or .parquet)")
+    export.add_argument(
+        "--copy-to", metavar="CLEAN_DIR",
+        help="images only: write the cleaned class-folder tree here (hard links or copies; relabelled "
+        "files in their new class folder, removed ones left out; the originals are never touched)",
+    )
     export.add_argument(
         "--earlier-decisions", choices=("refuse", "carry", "ignore"), default="refuse",
         help="decisions made on other data in DIR: refuse to export (default), carry over those whose "

@@ -55,14 +55,20 @@ class Export:
     num_kept: int
     num_carried: int = 0
     num_dropped: int = 0
+    copied_to: Path | None = None
 
     def describe(self) -> str:
         """One line for the terminal."""
-        text = (
-            f"Wrote {self.cleaned} ({self.num_rows:,} rows: {self.num_relabelled:,} relabelled, "
-            f"{self.num_removed:,} removed, {self.num_kept:,} kept as they were after review) and the "
-            f"change log {self.changes}"
+        counts = (
+            f"{self.num_relabelled:,} relabelled, {self.num_removed:,} removed, {self.num_kept:,} kept "
+            "as they were after review"
         )
+        if self.changes == self.cleaned:  # images: one row per decided file
+            text = f"Wrote {self.cleaned} (the decided files: {counts})"
+            if self.copied_to is not None:
+                text += f" and the cleaned tree of {self.num_rows:,} images in {self.copied_to}"
+        else:
+            text = f"Wrote {self.cleaned} ({self.num_rows:,} rows: {counts}) and the change log {self.changes}"
         if self.num_carried or self.num_dropped:
             text += (
                 f"; carried over {self.num_carried:,} decisions of an earlier audit, dropped "
@@ -118,8 +124,63 @@ def _carry(earlier: list[dict[str, Any]], table: pd.DataFrame, id_column: Any) -
     return list(carried.values())
 
 
+def _image_root(dataset: Any) -> Path | None:
+    image = dataset.image or {}
+    return Path(image["root"]) if "files" in image else None
+
+
+def _free_name(folder: Path, relative: Path, label: str, taken: set[Path]) -> Path:
+    """``relative`` under ``folder``, or ``<stem>__from_<label><suffix>`` when that is taken."""
+    target = folder / relative
+    if target in taken:
+        target = target.with_name(f"{relative.stem}__from_{label}{relative.suffix}")
+    taken.add(target)
+    return target
+
+
+def copy_cleaned_tree(table: pd.DataFrame, column: str, root: Path, copy_to: Path, *, from_folders: bool) -> int:
+    """Materialise the cleaned images as a class-folder tree under ``copy_to`` (hard links where
+    the file system allows, else copies); returns the number of files. The originals are only read.
+
+    ``from_folders``: paths start with their class folder (``cat/indoor/a.jpg`` relabelled dog
+    becomes ``dog/indoor/a.jpg``); otherwise the whole path goes under the label's folder.
+    """
+    import os
+    import shutil
+
+    taken: set[Path] = set()
+    for path, label in zip(table["path"].astype(str), table[column]):
+        parts = Path(path).parts
+        relative = Path(*parts[1:]) if from_folders and len(parts) > 1 else Path(path)
+        target = _free_name(copy_to / str(label), relative, str(parts[0]), taken)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        source = root / path
+        try:
+            os.link(source, target)
+        except OSError:
+            shutil.copy2(source, target)
+    return len(taken)
+
+
+def _check_copy_to(copy_to: Path, root: Path | None, results: Results) -> Path:
+    if root is None:
+        raise FolderError("--copy-to: applies only to images (an audited folder of class folders)")
+    resolved = copy_to.resolve()
+    for name, place in (("the audited images", root.resolve()), ("the results folder", results.folder.resolve())):
+        if resolved == place or place in resolved.parents or resolved in place.parents:
+            raise FolderError(f"--copy-to: '{copy_to}' overlaps {name} '{place}'; pick a folder outside both")
+    if copy_to.exists() and (not copy_to.is_dir() or any(copy_to.iterdir())):
+        raise FolderError(f"--copy-to: '{copy_to}' exists and is not an empty folder; pick a new folder")
+    return copy_to
+
+
 def export_cleaned(
-    folder: str | Path, out: str | Path, *, earlier: str = "refuse", argument: str = "--out"
+    folder: str | Path,
+    out: str | Path,
+    *,
+    earlier: str = "refuse",
+    copy_to: str | Path | None = None,
+    argument: str = "--out",
 ) -> Export:
     """Write the cleaned dataset to ``out`` (.csv or .parquet) and its change log beside it.
 
@@ -133,6 +194,10 @@ def export_cleaned(
         file the export reads or a file of the results folder.
     earlier : {"refuse", "carry", "ignore"}
         What to do with decisions made on other data in the same folder (see the module).
+    copy_to : path, optional
+        For image data: a new or empty folder that receives the cleaned class-folder tree
+        (:func:`copy_cleaned_tree`). For image data ``out`` holds one row per decided file
+        (``row, path, given_label, new_label, action, decided_at``) instead of the whole table.
 
     Raises
     ------
@@ -169,6 +234,9 @@ def export_cleaned(
     log = out.with_name(f"{out.stem}.changes{out.suffix}")
     check_new_output(log, argument=argument, suffixes=suffixes, protected=inputs, results=results)
     table, dataset = audited_table(results)
+    root = _image_root(dataset)
+    if copy_to is not None:
+        copy_to = _check_copy_to(Path(copy_to), root, results)
     store = DecisionStore(results.folder, dataset=dataset.fingerprint, create=False)
     decisions = store.all()
     earlier_decisions = store.earlier()
@@ -210,8 +278,27 @@ def export_cleaned(
         cleaned[column] = labels.infer_objects()
     removed = np.array([d["row"] for d in changed if d["action"] == "remove"], dtype=np.int64)
     cleaned = cleaned.drop(index=cleaned.index[removed]).reset_index(drop=True)
-    atomic_write(out, lambda path: write_table(cleaned, path, suffix=out.suffix, escape_formulas=False))
-    atomic_write(log, lambda path: write_table(changes, path, suffix=out.suffix))
+    if root is None:
+        atomic_write(out, lambda path: write_table(cleaned, path, suffix=out.suffix, escape_formulas=False))
+        atomic_write(log, lambda path: write_table(changes, path, suffix=out.suffix))
+    else:
+        rows = [d["row"] for d in decisions]
+        given = table[column].iloc[rows].tolist()
+        manifest = pd.DataFrame(
+            {
+                "row": pd.Series(rows, dtype="int64"),
+                "path": table["path"].iloc[rows].tolist(),
+                "given_label": given,
+                "new_label": [d["label"] if d["action"] == "relabel" else (None if d["action"] == "remove" else g)
+                              for d, g in zip(decisions, given)],
+                "action": [d["action"] for d in decisions],
+                "decided_at": [d["decided_at"] for d in decisions],
+            }
+        )
+        atomic_write(out, lambda path: write_table(manifest, path, suffix=out.suffix))
+        log = out
+        if copy_to is not None:
+            copy_cleaned_tree(cleaned, column, root, copy_to, from_folders=dataset.table == "examples.csv")
     result = Export(
         out,
         log,
@@ -221,6 +308,7 @@ def export_cleaned(
         len(decisions) - len(changed),
         len(carried),
         len(earlier_decisions) - len(carried) if earlier == "carry" else 0,
+        copy_to,
     )
     logger.info("%s", result.describe())
     return result
