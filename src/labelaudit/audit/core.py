@@ -226,11 +226,21 @@ class Audit:
             pred_probs, features, knn_graph, _check_k(k), metric, search, check_n_jobs(n_jobs)
         )
         available = inputs.available()
+        steps = [(check, check(), params) for check, params in plan]
+        if inputs.pred_probs is not None:  # one pass: every value checked, what the checks read
+            inputs.row_values(
+                {
+                    name: function
+                    for check, instance, params in steps
+                    if not check.missing_inputs(available)
+                    for name, function in instance.reads(inputs, **params).items()
+                }
+            )
         show = sys.stderr.isatty() if verbose is None else bool(verbose)
         checks: list[dict[str, Any]] = []
         results: dict[str, CheckResult] = {}
-        with tqdm(plan, desc="audit", disable=not show, unit="check") as bar:
-            for check, params in bar:
+        with tqdm(steps, desc="audit", disable=not show, unit="check") as bar:
+            for check, instance, params in bar:
                 bar.set_postfix_str(check.name)
                 record = {"issue_type": check.name, "params": params, "columns": []}
                 missing = check.missing_inputs(available)
@@ -245,7 +255,7 @@ class Audit:
                     checks.append(record)
                     continue
                 start = time.perf_counter()
-                result = check().run(inputs, **params)
+                result = instance.run(inputs, **params)
                 self._check_result(check.name, result)
                 logger.info(
                     "%s: %d issues in %.2f s",
@@ -296,10 +306,10 @@ class Audit:
                 )
         if self._labels is not None:
             labels = encode_audit_labels(self._labels, pred_probs, self.classes)
-        if pred_probs is not None:
-            codes = labels.codes if labels is not None else np.zeros(n, dtype=np.int64)
-            passes = Passes(codes, pred_probs, n_jobs=n_jobs)
-            passes.stats  # noqa: B018 (checks every value of pred_probs before any check runs)
+        if pred_probs is not None and labels is not None:
+            passes = Passes(
+                labels.codes, pred_probs, n_jobs=n_jobs, keep_self_confidence=True, with_sample=True
+            )
         feature_array = None
         columns = None
         if features is not None:
