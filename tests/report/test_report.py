@@ -14,6 +14,7 @@ import pytest
 
 from labelaudit import Audit, health_summary
 from labelaudit.report import (
+    audit_to_html,
     load_findings,
     plot_issue_examples,
     plot_label_quality,
@@ -96,7 +97,7 @@ def test_summary_and_audit_to_html(tmp_path):
     assert "cat" in page and "<svg" in page
     audit = Audit(data={"y": labels, "x": [0.1, 0.2, 0.3, 0.4, 0.5, 0.6]}, label="y")
     audit.run(pred_probs=pred_probs, issue_types=["label"], verbose=False)
-    page = audit.to_html(tmp_path / "audit.html").read_text()
+    page = audit_to_html(audit, tmp_path / "audit.html").read_text()
     assert "label issues: 2" in page and "x=0.3" in page
     audit.save(tmp_path / "saved", format="csv")
     assert len(load_findings(tmp_path / "saved").tables["label"]) == 2

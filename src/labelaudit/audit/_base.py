@@ -4,6 +4,9 @@ A check is a small class with a ``name``, the inputs it ``needs``, default ``par
 ``run`` method that turns :class:`AuditInputs` into a :class:`CheckResult`. Registering it with
 :func:`register_check` makes it available to :class:`labelaudit.Audit` by name.
 
+A check that reads ``pred_probs`` row by row says what it reads in :meth:`Check.reads`; the
+audit computes what all its checks read in one pass (:meth:`AuditInputs.row_values`).
+
 Inputs a check can ask for (``needs`` is a tuple of groups; every group must be met by one of
 its members):
 
@@ -24,6 +27,7 @@ import numpy as np
 
 if TYPE_CHECKING:  # pragma: no cover
     from labelaudit.audit._inputs import AuditInputs
+    from labelaudit.audit._rows import RowFunction
 
 INPUT_NAMES = ("labels", "pred_probs", "features", "neighbors", "columns")
 _HOW_TO_GIVE = {
@@ -81,7 +85,7 @@ class Check:
 
     Subclasses set ``name``, ``needs``, ``params`` (every keyword ``run`` accepts, with its
     default) and ``default`` (whether ``Audit.run`` runs it when ``issue_types`` is omitted),
-    and implement :meth:`run`.
+    and implement :meth:`run` (and :meth:`reads` when it reads ``pred_probs`` row by row).
 
     Examples
     --------
@@ -113,6 +117,14 @@ class Check:
     def run(self, inputs: AuditInputs, **params: Any) -> CheckResult:
         """Run the check on validated inputs with the given parameters."""
         raise NotImplementedError
+
+    def reads(self, inputs: AuditInputs, **params: Any) -> dict[str, RowFunction]:
+        """The per-row values of ``pred_probs`` that :meth:`run` reads (none by default).
+
+        ``Audit.run`` computes those of every check in one pass before the first check runs;
+        ``run`` gets them from :meth:`AuditInputs.row_values`.
+        """
+        return {}
 
     @classmethod
     def missing_inputs(cls, available: set[str]) -> list[str]:

@@ -1,6 +1,8 @@
 """Validated audit inputs, with the shared neighbour graph built at most once.
 
-Every check receives the same :class:`AuditInputs`; nothing in it is copied per check.
+Every check receives the same :class:`AuditInputs`; nothing in it is copied per check, and
+``pred_probs`` is read by the shared core passes and one pass of per-row values
+(:mod:`labelaudit.audit._rows`) for all checks together.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import pandas as pd
 
 from labelaudit._validate import EncodedLabels, as_pred_probs, encode_labels
 from labelaudit.audit._knn import KnnGraph, build_knn_graph, graph_from_csr
+from labelaudit.audit._rows import RowFunction, row_pass
 from labelaudit.noise import Passes
 
 logger = logging.getLogger(__name__)
@@ -100,13 +103,15 @@ class AuditInputs:
     labels : EncodedLabels or None
         Given labels as class indices, with the class of each index.
     pred_probs : array or None
-        Validated predicted probabilities (every value checked).
+        Predicted probabilities, their structure checked; every value is checked by the first
+        pass over them (see :meth:`row_values`).
     features : ndarray or None
         Feature matrix; NaN marks missing values.
     columns : DataFrame or None
         What the ``null`` check inspects: ``features`` or the data's columns besides the label.
     passes : Passes or None
-        Core passes over the labels and ``pred_probs`` (values already checked).
+        Core passes over the labels and ``pred_probs`` (when both are given), shared by every
+        check: each pass runs at most once for the whole audit.
     """
 
     def __init__(
@@ -134,6 +139,8 @@ class AuditInputs:
         self.search = search
         self.n_jobs = n_jobs
         self.passes = passes
+        self._rows: dict[str, np.ndarray] = {}
+        self._values_checked = False
         self._knn_graph = None if knn_graph is None else graph_from_csr(knn_graph, num_examples, k)
         if self._knn_graph is not None and self._knn_graph.k < k:
             logger.info(
@@ -152,6 +159,21 @@ class AuditInputs:
             "columns": self.columns is not None,
         }
         return {name for name, present in have.items() if present}
+
+    def row_values(self, functions: dict[str, RowFunction]) -> dict[str, np.ndarray]:
+        """Per-row values of ``pred_probs``, ``{name: function}`` (see :mod:`labelaudit.audit._rows`).
+
+        Those not computed yet are computed now, together in one pass that also checks every
+        value of ``pred_probs`` unless a pass already has.
+        """
+        missing = {name: f for name, f in functions.items() if name not in self._rows}
+        checked = self._values_checked or (self.passes is not None and self.passes.values_checked)
+        if missing or not checked:
+            self._rows.update(
+                row_pass(self.pred_probs, missing, n_jobs=self.n_jobs, validate=not checked)
+            )
+            self._values_checked = True
+        return {name: self._rows[name] for name in functions}
 
     def _enough_complete_rows(self) -> bool:
         return self.features is not None and int((~np.isnan(self.features).any(axis=1)).sum()) >= 2

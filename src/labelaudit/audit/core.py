@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 import sys
 import time
@@ -16,6 +17,13 @@ from labelaudit.audit._base import Check, CheckResult, available_checks, get_che
 from labelaudit.audit._inputs import AuditInputs, as_features, as_frame, encode_audit_labels
 from labelaudit.audit._knn import SEARCH_METHODS, KnnGraph
 from labelaudit.audit.outlier import _check_k
+from labelaudit.io import (
+    FolderError,
+    flagged_rows,
+    read_audit_record,
+    read_results,
+    write_audit_record,
+)
 from labelaudit.noise import Passes
 
 logger = logging.getLogger(__name__)
@@ -218,11 +226,21 @@ class Audit:
             pred_probs, features, knn_graph, _check_k(k), metric, search, check_n_jobs(n_jobs)
         )
         available = inputs.available()
+        steps = [(check, check(), params) for check, params in plan]
+        if inputs.pred_probs is not None:  # one pass: every value checked, what the checks read
+            inputs.row_values(
+                {
+                    name: function
+                    for check, instance, params in steps
+                    if not check.missing_inputs(available)
+                    for name, function in instance.reads(inputs, **params).items()
+                }
+            )
         show = sys.stderr.isatty() if verbose is None else bool(verbose)
         checks: list[dict[str, Any]] = []
         results: dict[str, CheckResult] = {}
-        with tqdm(plan, desc="audit", disable=not show, unit="check") as bar:
-            for check, params in bar:
+        with tqdm(steps, desc="audit", disable=not show, unit="check") as bar:
+            for check, instance, params in bar:
                 bar.set_postfix_str(check.name)
                 record = {"issue_type": check.name, "params": params, "columns": []}
                 missing = check.missing_inputs(available)
@@ -237,7 +255,7 @@ class Audit:
                     checks.append(record)
                     continue
                 start = time.perf_counter()
-                result = check().run(inputs, **params)
+                result = instance.run(inputs, **params)
                 self._check_result(check.name, result)
                 logger.info(
                     "%s: %d issues in %.2f s",
@@ -288,10 +306,10 @@ class Audit:
                 )
         if self._labels is not None:
             labels = encode_audit_labels(self._labels, pred_probs, self.classes)
-        if pred_probs is not None:
-            codes = labels.codes if labels is not None else np.zeros(n, dtype=np.int64)
-            passes = Passes(codes, pred_probs, n_jobs=n_jobs)
-            passes.stats  # noqa: B018 (checks every value of pred_probs before any check runs)
+        if pred_probs is not None and labels is not None:
+            passes = Passes(
+                labels.codes, pred_probs, n_jobs=n_jobs, keep_self_confidence=True, with_sample=True
+            )
         feature_array = None
         columns = None
         if features is not None:
@@ -364,15 +382,7 @@ class Audit:
             raise ValueError(
                 f"issue_type={issue_type!r} has no results{hint}; checks run: {sorted(ran)}."
             )
-        frame = self._issues[
-            [f"is_{issue_type}_issue", f"{issue_type}_score", *ran[issue_type]["columns"]]
-        ]
-        frame = frame.rename(
-            columns={f"is_{issue_type}_issue": "is_issue", f"{issue_type}_score": "score"}
-        )
-        flagged = frame[frame["is_issue"]]
-        order = np.lexsort((flagged.index.to_numpy(), flagged["score"].to_numpy()))
-        return flagged.iloc[order]
+        return flagged_rows(self._issues, ran[issue_type])
 
     def report(self, *, num_examples: int = 5) -> str:
         """Readable text: the summary, then the worst ``num_examples`` of each check that found any."""
@@ -391,29 +401,51 @@ class Audit:
                 ]
         return "\n".join(lines)
 
+    def to_record(self) -> dict[str, Any]:
+        """The results as plain data: ``task``, ``label``, ``num_examples`` and ``checks``.
+
+        ``checks`` holds one dict per check (``issue_type``, ``params``, ``status``,
+        ``num_issues``, ``score``, ``info``, ``note``, ``columns``); with :attr:`issues` it is
+        everything :meth:`save` writes and :meth:`from_record` needs (see
+        :mod:`labelaudit.io.audit_record`).
+        """
+        return {
+            "task": self.task,
+            "label": self.label,
+            "num_examples": self.num_examples,
+            "checks": copy.deepcopy(self._checks),
+        }
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any], issues: pd.DataFrame) -> Audit:
+        """The audit whose :meth:`to_record` and :attr:`issues` these are (without its data)."""
+        audit = cls.__new__(cls)
+        audit.data = None
+        audit._labels = None
+        audit.classes = None
+        audit.knn_graph = None
+        audit.task = record["task"]
+        audit.label = record["label"]
+        audit.num_examples = record["num_examples"]
+        audit._checks = copy.deepcopy(record["checks"])
+        audit._issues = issues.copy()
+        return audit
+
     def save(self, path: str | Path, *, format: str = "parquet") -> Path:
         """Write the results to a folder: ``audit.json`` plus ``issues.parquet`` (or ``.csv``).
 
         Parquet needs pyarrow (``pip install 'labelaudit[parquet]'``); ``format="csv"`` needs
         nothing extra and round-trips just as exactly (column types are kept in the JSON).
-        No pickle is ever written. Returns the folder.
+        No pickle is ever written. Returns the folder. ``labelaudit report DIR`` makes the HTML
+        report of it (or :func:`labelaudit.report.audit_to_html` of the audit in memory).
         """
-        from labelaudit.audit._persist import save_audit
-
-        return save_audit(self, Path(path), format)
-
-    def to_html(self, path: str | Path) -> Path:
-        """Write a self-contained HTML report of every check that found issues; returns the path.
-
-        See :mod:`labelaudit.report` (``labelaudit report DIR`` reads a saved audit too).
-        """
-        from labelaudit.report import audit_to_html
-
-        return audit_to_html(self, path)
+        return write_audit_record(Path(path), self.to_record(), self._issues, self.data, format)
 
     @classmethod
     def load(cls, path: str | Path) -> Audit:
         """Read results written by :meth:`save` (the data and inputs are not stored)."""
-        from labelaudit.audit._persist import load_audit
-
-        return load_audit(cls, Path(path))
+        try:
+            results = read_results(path, "path")
+        except FolderError as err:
+            raise FileNotFoundError(f"{err}; pass a folder written by Audit.save.") from None
+        return cls.from_record(*read_audit_record(results))

@@ -14,12 +14,20 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from labelaudit._validate import check_two_classes
+from labelaudit._kernels import SCORE_METHODS, largest_margin_rows, smallest_per_group
+from labelaudit._validate import check_choice, check_two_classes
 from labelaudit.audit._base import Check, CheckResult, register_check
 from labelaudit.audit._inputs import AuditInputs
 from labelaudit.audit._knn import KnnGraph
-from labelaudit.filter import find_label_issues
-from labelaudit.rank import get_label_quality_scores
+from labelaudit.audit._rows import (
+    RowFunction,
+    label_score_name,
+    label_scores,
+    predicted_labels,
+    row_pass,
+)
+from labelaudit.filter import PrunePlan, check_filter_options
+from labelaudit.noise import Passes, num_label_issues
 
 
 def knn_pred_probs(graph: KnnGraph, codes: np.ndarray, num_classes: int) -> np.ndarray:
@@ -45,6 +53,57 @@ def knn_pred_probs(graph: KnnGraph, codes: np.ndarray, num_classes: int) -> np.n
     return (counts + 1.0 / num_classes) / (graph.k + 1.0)
 
 
+def label_issue_mask(
+    passes: Passes, filter_by: str, frac_noise: float, scores: dict[str, np.ndarray]
+) -> np.ndarray:
+    """The mask of :func:`labelaudit.find_label_issues` over already opened ``passes``.
+
+    ``passes`` keep self-confidence and the row sample; ``scores`` hold the ``low_*`` rules'
+    label quality scores (see :func:`_row_functions`). Other options are the defaults.
+    """
+    n = passes.num_examples
+    codes = passes.labels.codes
+    if filter_by == "predicted_neq_given":
+        return ~passes.counts.agrees
+    mask = np.zeros(n, dtype=bool)
+    if filter_by == "confident_learning":
+        mask[passes.counts.off_diagonal_rows] = True
+        return mask
+    if filter_by in ("low_normalized_margin", "low_self_confidence"):
+        num = num_label_issues(
+            codes, passes.pred_probs, estimation_method="off_diagonal_custom",
+            confident_joint=passes.counts.confident_joint, n_jobs=passes.n_jobs,
+        )
+        key = scores[label_score_name(filter_by.removeprefix("low_"))]
+        mask[smallest_per_group(np.zeros(n, dtype=np.int64), key, np.array([num]))] = True
+        return mask
+    plan = PrunePlan(
+        filter_by, passes.class_counts, passes.counts.joint, confident_joint=None,
+        frac_noise=frac_noise, min_examples_per_class=1, num_to_remove_per_class=None,
+    )
+    mask = plan.class_mask(codes, passes.stats.self_confidence, passes.counts.agrees)
+    if plan.per_cell is not None:
+        mask &= largest_margin_rows(
+            codes, passes.pred_probs, plan.per_cell, plan.label_counts, passes.counts.sample,
+            n_jobs=passes.n_jobs, lowest_value=passes.stats.lowest_value,
+        )
+    return mask
+
+
+def _check_options(filter_by: str, frac_noise: Any, method: str) -> float:
+    """``frac_noise``, after checking the options as the core functions do."""
+    check_choice("method", method, SCORE_METHODS)
+    return check_filter_options(filter_by, frac_noise, 1, None, None, None, None)[0]
+
+
+def _row_functions(codes: np.ndarray, filter_by: str, method: str) -> dict[str, RowFunction]:
+    """What the label check reads per row: the predicted label and the scores it needs."""
+    wanted = {**predicted_labels(), **label_scores(codes, method)}
+    if filter_by.startswith("low_"):
+        wanted.update(label_scores(codes, filter_by.removeprefix("low_")))
+    return wanted
+
+
 @register_check
 class LabelCheck(Check):
     """Probably mislabelled examples (confident learning).
@@ -63,9 +122,18 @@ class LabelCheck(Check):
         "method": "self_confidence",
     }
 
+    def reads(
+        self, inputs: AuditInputs, *, filter_by: str, frac_noise: float, method: str
+    ) -> dict[str, RowFunction]:
+        _check_options(filter_by, frac_noise, method)
+        if inputs.pred_probs is None:
+            return {}
+        return _row_functions(inputs.labels.codes, filter_by, method)
+
     def run(
         self, inputs: AuditInputs, *, filter_by: str, frac_noise: float, method: str
     ) -> CheckResult:
+        frac_noise = _check_options(filter_by, frac_noise, method)
         labels = inputs.labels
         n, k = inputs.num_examples, labels.num_classes
         notes: list[str] = []
@@ -91,13 +159,18 @@ class LabelCheck(Check):
             notes = [*notes, f"every row left out: {err}"]
             rows = rows[:0]
         if len(rows):
-            is_issue[rows] = find_label_issues(
-                codes, pred_probs, filter_by=filter_by, frac_noise=frac_noise, n_jobs=inputs.n_jobs
-            )
-            score[rows] = get_label_quality_scores(
-                codes, pred_probs, method=method, n_jobs=inputs.n_jobs
-            )
-            predicted[rows] = _argmax_rows(pred_probs)
+            functions = _row_functions(codes, filter_by, method)
+            if inputs.pred_probs is not None:  # the audit's passes and per-row values
+                passes, values = inputs.passes, inputs.row_values(functions)
+            else:
+                passes = Passes(
+                    codes, pred_probs, n_jobs=inputs.n_jobs, keep_self_confidence=True,
+                    with_sample=True,
+                )
+                values = row_pass(pred_probs, functions, n_jobs=inputs.n_jobs, validate=False)
+            is_issue[rows] = label_issue_mask(passes, filter_by, frac_noise, values)
+            score[rows] = values[label_score_name(method)]
+            predicted[rows] = values["predicted_label"]
         classes = labels.classes
         given_names = classes[labels.codes]
         predicted_names = np.where(predicted >= 0, classes[np.maximum(predicted, 0)], given_names)
@@ -108,12 +181,3 @@ class LabelCheck(Check):
             info={"source": source, "num_classes": int(k)},
             notes=notes,
         )
-
-
-def _argmax_rows(pred_probs: Any, block: int = 65536) -> np.ndarray:
-    out = np.empty(pred_probs.shape[0], dtype=np.int64)
-    for start in range(0, len(out), block):
-        out[start : start + block] = np.argmax(
-            np.asarray(pred_probs[start : start + block]), axis=1
-        )
-    return out

@@ -9,7 +9,8 @@ not look strange). A strangeness ``v`` becomes a robust z-score ``z = (v - media
 (spread: 1.4826 times the median absolute deviation, or the interquartile range / 1.349 when
 larger) of a reference set, and the score is ``2 ** (-max(z, 0) / threshold)``: 1 for
 typical examples, 0.5 exactly at the flagging threshold, towards 0 far beyond it. An example is
-an outlier when ``z > threshold``.
+an outlier when ``z > threshold``. ``pred_probs`` are read block by block in their own dtype,
+every value checked on the way, and never copied whole.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import numpy as np
 from labelaudit._validate import as_pred_probs, check_choice
 from labelaudit.audit._base import Check, CheckResult, register_check
 from labelaudit.audit._inputs import AuditInputs, as_features
+from labelaudit.audit._rows import RowFunction, row_pass
 from labelaudit.noise import Passes
 from labelaudit.rank import adjustment_thresholds
 
@@ -57,18 +59,51 @@ def distance_strangeness(distances: np.ndarray) -> np.ndarray:
     return np.log(np.maximum(distances.mean(axis=1), np.finfo(np.float64).tiny))
 
 
-def probability_strangeness(
-    pred_probs: Any, thresholds: np.ndarray | None, method: str
-) -> np.ndarray:
-    """Normalised entropy or least confidence of (threshold-adjusted) ``pred_probs`` rows."""
-    p = np.asarray(pred_probs, dtype=np.float64)
+def block_strangeness(block: np.ndarray, thresholds: np.ndarray | None, method: str) -> np.ndarray:
+    """Normalised entropy or least confidence of (threshold-adjusted) rows of one block.
+
+    The block keeps its dtype; the arithmetic is float64, one block at a time.
+    """
+    p = block.astype(np.float64)
     if thresholds is not None:
-        p = np.maximum(p - thresholds + thresholds.max(), 0.0)
+        p -= thresholds
+        p += thresholds.max()
+        np.maximum(p, 0.0, out=p)
         p /= p.sum(axis=1, keepdims=True)
     if method == "least_confidence":
         return 1.0 - p.max(axis=1)
     logs = np.log(p, out=np.zeros_like(p), where=p > 0)
-    return -(p * logs).sum(axis=1) / np.log(p.shape[1])
+    logs *= p
+    return -logs.sum(axis=1) / np.log(p.shape[1])
+
+
+def strangeness(thresholds: np.ndarray | None, method: str) -> dict[str, RowFunction]:
+    """The strangeness of each row of ``pred_probs`` (see :mod:`labelaudit.audit._rows`)."""
+    adjusted = "adjusted" if thresholds is not None else "raw"
+    return {
+        f"strangeness {method} {adjusted}": lambda block, rows: block_strangeness(
+            block, thresholds, method
+        )
+    }
+
+
+def probability_strangeness(
+    pred_probs: Any,
+    thresholds: np.ndarray | None,
+    method: str,
+    *,
+    n_jobs: int | None = None,
+    validate: bool = True,
+) -> np.ndarray:
+    """:func:`block_strangeness` of every row, block by block; checks every value when ``validate``.
+
+    >>> probability_strangeness(np.array([[0.5, 0.5], [0.75, 0.25]]), None, "least_confidence")
+    array([0.5 , 0.25])
+    """
+    (values,) = row_pass(
+        pred_probs, strangeness(thresholds, method), n_jobs=n_jobs, validate=validate
+    ).values()
+    return values
 
 
 def _check_threshold(threshold: Any) -> float:
@@ -195,10 +230,11 @@ class OutOfDistribution:
                         "adjust_pred_probs=True needs labels= in fit (or set adjust_pred_probs=False)."
                     )
                 self.thresholds_ = adjustment_thresholds(Passes(labels, probs, n_jobs=self.n_jobs))
-            else:
-                Passes(np.zeros(len(probs), dtype=np.int64), probs).stats  # noqa: B018 (checks every value)
             self.search_ = None
-            reference = probability_strangeness(probs, self.thresholds_, self.method)
+            reference = probability_strangeness(
+                probs, self.thresholds_, self.method, n_jobs=self.n_jobs,
+                validate=self.thresholds_ is None,  # else pass 1 of the thresholds checked them
+            )
         self.center_, self.spread_ = robust_center_spread(reference)
         self.scores_ = strangeness_scores(reference, self.center_, self.spread_, threshold)
         return self
@@ -226,9 +262,9 @@ class OutOfDistribution:
                 raise ValueError(
                     "this OutOfDistribution was fitted on pred_probs; score it with pred_probs=."
                 )
-            probs = as_pred_probs(pred_probs)
-            Passes(np.zeros(len(probs), dtype=np.int64), probs).stats  # noqa: B018 (checks every value)
-            values = probability_strangeness(probs, self.thresholds_, self.method)
+            values = probability_strangeness(
+                as_pred_probs(pred_probs), self.thresholds_, self.method, n_jobs=self.n_jobs
+            )
         return strangeness_scores(values, self.center_, self.spread_, float(self.threshold))
 
     def predict(self, *, features: Any = None, pred_probs: Any = None) -> np.ndarray:
@@ -252,6 +288,15 @@ class OutlierCheck(Check):
         "adjust_pred_probs": True,
     }
 
+    def reads(
+        self, inputs: AuditInputs, *, threshold: float, method: str, adjust_pred_probs: bool
+    ) -> dict[str, RowFunction]:
+        if "neighbors" in inputs.available():
+            return {}
+        check_choice("method", method, OOD_METHODS)
+        adjust = adjust_pred_probs and inputs.labels is not None
+        return strangeness(adjustment_thresholds(inputs.passes) if adjust else None, method)
+
     def run(
         self, inputs: AuditInputs, *, threshold: float, method: str, adjust_pred_probs: bool
     ) -> CheckResult:
@@ -266,9 +311,10 @@ class OutlierCheck(Check):
             source = "neighbors"
             notes = graph.notes()
         else:
-            adjust = adjust_pred_probs and inputs.labels is not None
-            thresholds = adjustment_thresholds(inputs.passes) if adjust else None
-            values = probability_strangeness(inputs.pred_probs, thresholds, method)
+            read = self.reads(
+                inputs, threshold=threshold, method=method, adjust_pred_probs=adjust_pred_probs
+            )
+            (values,) = inputs.row_values(read).values()
             source = f"pred_probs ({method})"
         center, spread = robust_center_spread(values)
         score = strangeness_scores(values, center, spread, threshold)

@@ -20,8 +20,8 @@ from scipy.sparse.csgraph import connected_components
 from labelaudit.audit._base import Check, CheckResult, register_check
 from labelaudit.audit._inputs import AuditInputs
 from labelaudit.audit._knn import KnnGraph
+from labelaudit.audit._rows import RowFunction, label_scores
 from labelaudit.audit.outlier import _check_threshold
-from labelaudit.rank import get_label_quality_scores
 
 
 def mutual_groups(graph: KnnGraph, min_group_size: int) -> np.ndarray:
@@ -77,6 +77,11 @@ class UnderperformingGroupCheck(Check):
     needs = (("labels",), ("pred_probs",), ("neighbors",))
     params: ClassVar[dict[str, Any]] = {"threshold": 0.5, "min_group_size": None}
 
+    def reads(
+        self, inputs: AuditInputs, *, threshold: float, min_group_size: int | None
+    ) -> dict[str, RowFunction]:
+        return label_scores(inputs.labels.codes, "self_confidence")
+
     def run(
         self, inputs: AuditInputs, *, threshold: float, min_group_size: int | None
     ) -> CheckResult:
@@ -93,9 +98,9 @@ class UnderperformingGroupCheck(Check):
                 f"min_group_size={min_group_size!r} is not valid; use an integer >= 2 or None."
             )
         graph = inputs.graph
-        quality = get_label_quality_scores(
-            inputs.labels.codes, inputs.pred_probs, n_jobs=inputs.n_jobs
-        ).astype(np.float64)
+        read = self.reads(inputs, threshold=threshold, min_group_size=min_group_size)
+        (quality,) = inputs.row_values(read).values()
+        quality = quality.astype(np.float64)
         overall = float(quality.mean())
         group = mutual_groups(graph, int(min_group_size))
         in_group = group >= 0

@@ -3,6 +3,8 @@
 A results folder is what ``labelaudit demo --out``, ``labelaudit audit --out`` or ``Audit.save``
 wrote; its layout and manifest are described in :mod:`labelaudit.io.results`. Only the files
 its manifest lists are read, each checked against the size and SHA-256 the run recorded.
+An audit is read through its public interface only, and a saved one as the plain data of
+:mod:`labelaudit.io.audit_record`, so the report never imports :mod:`labelaudit.audit`.
 """
 
 from __future__ import annotations
@@ -19,7 +21,16 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from labelaudit.io import Dataset, FolderError, Results, file_sha256, read_results, read_table
+from labelaudit.io import (
+    Dataset,
+    FolderError,
+    Results,
+    file_sha256,
+    flagged_rows,
+    read_audit_record,
+    read_results,
+    read_table,
+)
 from labelaudit.io.tables import read_records
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -248,10 +259,9 @@ def load_findings(folder: str | Path, argument: str = "DIR") -> Findings:
     examples = None if dataset is None else examples_of(results, dataset, notes)
     try:
         if results.manifest["results"] == "audit":
-            from labelaudit.audit._persist import load_audit_results
-
-            findings = findings_from_audit(
-                load_audit_results(results), title=f"Audit of {folder.name}", examples=examples
+            record, issues = read_audit_record(results)
+            findings = findings_from_record(
+                record, issues, title=f"Audit of {folder.name}", examples=examples
             )
         else:
             health = results.read_json("health.json")
@@ -285,8 +295,23 @@ def demo_note(demo: dict[str, Any]) -> str:
 def findings_from_audit(
     audit: Audit, *, title: str = "Audit", examples: Examples | None = None
 ) -> Findings:
-    """The flagged rows of every check an :class:`~labelaudit.Audit` ran, worst first."""
-    issues = audit.issues
+    """The flagged rows of every check an :class:`~labelaudit.Audit` ran, worst first.
+
+    Its rows are shown from ``audit.data`` unless ``examples`` are given.
+    """
+    if examples is None and audit.data is not None:
+        examples = Examples(audit.data, audit.label, None, text_columns(audit.data))
+    return findings_from_record(audit.to_record(), audit.issues, title=title, examples=examples)
+
+
+def findings_from_record(
+    record: dict[str, Any],
+    issues: pd.DataFrame,
+    *,
+    title: str = "Audit",
+    examples: Examples | None = None,
+) -> Findings:
+    """The findings of an audit given as plain data (see :mod:`labelaudit.io.audit_record`)."""
     given = issues.get("given_label", None)
     classes = (
         sorted({plain(v) for v in given}, key=lambda v: (str(type(v)), v))
@@ -294,11 +319,11 @@ def findings_from_audit(
         else []
     )
     tables = {}
-    checks = audit.summary.to_dict("records")
-    for record in checks:
-        if record["status"] != "ran" or not record["num_issues"]:
+    checks = record["checks"]
+    for check in checks:
+        if check["status"] != "ran" or not check["num_issues"]:
             continue
-        flagged = audit.get_issues(record["issue_type"])
+        flagged = flagged_rows(issues, check)
         rows = flagged.index.to_numpy()
         frame = pd.DataFrame(
             {
@@ -310,18 +335,16 @@ def findings_from_audit(
                 "score": flagged["score"].to_numpy(),
             }
         )
-        tables[record["issue_type"]] = frame
-    if examples is None and audit.data is not None:
-        examples = Examples(audit.data, audit.label, None, text_columns(audit.data))
+        tables[check["issue_type"]] = frame
     return Findings(
         title=title,
-        num_examples=audit.num_examples,
+        num_examples=record["num_examples"],
         classes=classes,
         tables=tables,
         examples=examples,
         notes=[
-            f"{r['issue_type']}: {r['num_issues']} issues"
-            + (f" ({r['note']})" if r["note"] else "")
-            for r in checks
+            f"{c['issue_type']}: {c['num_issues']} issues"
+            + (f" ({c['note']})" if c["note"] else "")
+            for c in checks
         ],
     )

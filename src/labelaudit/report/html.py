@@ -19,13 +19,22 @@ import logging
 import math
 import unicodedata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from labelaudit.report._findings import ISSUE_COLUMNS, Findings, load_findings, plain
+from labelaudit.report._findings import (
+    ISSUE_COLUMNS,
+    Findings,
+    findings_from_audit,
+    load_findings,
+    plain,
+)
 from labelaudit.report.plots import MAX_CLASSES, busiest_classes, short_name
+
+if TYPE_CHECKING:  # pragma: no cover
+    from labelaudit.audit.core import Audit
 
 logger = logging.getLogger(__name__)
 
@@ -657,8 +666,9 @@ def summary_to_html(health: dict[str, Any], path: str | Path) -> Path:
     return write_report(path, findings)
 
 
-def audit_to_html(audit: Any, path: str | Path) -> Path:
-    """Write the report of an :class:`~labelaudit.Audit` (every check that found issues)."""
-    from labelaudit.report._findings import findings_from_audit
+def audit_to_html(audit: Audit, path: str | Path) -> Path:
+    """Write the report of an :class:`~labelaudit.Audit` (every check that found issues).
 
+    Returns the path. ``labelaudit report DIR`` does the same for an audit that was saved.
+    """
     return write_report(path, findings_from_audit(audit))
