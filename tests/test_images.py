@@ -177,3 +177,21 @@ def test_export_of_images_lists_decided_files_and_copies_a_cleaned_tree(digits, 
                          (["--copy-to", str(root / "c")], "overlaps the audited images")]:
         refused = run("export", "out", "--out", "d2.csv", *args, cwd=tmp_path)
         assert refused.returncode == 2 and needle in refused.stderr
+
+
+def test_review_serves_the_image_files_through_a_route_inside_the_folder_only(digits, tmp_path):
+    pytest.importorskip("starlette", reason="the review app needs pip install 'labelaudit[review]'")
+    root, _ = digits
+    assert run("audit", str(root), "--out", "out", cwd=tmp_path).returncode == 0
+    from labelaudit.review.app import ReviewState, _Invalid
+
+    state = ReviewState(tmp_path / "out")
+    item = state.issues(0, 1)["issues"][0]
+    assert item["example"] == {"kind": "image", "src": f"/api/examples/{item['row']}/image"}
+    png = state.image(str(item["row"]))
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    state.findings.examples.table.loc[item["row"], "path"] = "../../etc/passwd"  # a tampered path
+    with pytest.raises(_Invalid, match="outside the audited folder"):
+        state.image(str(item["row"]))
+    with pytest.raises(_Invalid):
+        state.image("²")

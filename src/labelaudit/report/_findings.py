@@ -85,9 +85,15 @@ def png_data_uri(pixels: np.ndarray, max_value: float) -> str:
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
-def image_file_uri(root: Path, relative: str, side: int = 96) -> dict[str, str]:
-    """An image file under ``root`` as a small PNG data URI (``{"kind": "image", "src": ...}``),
-    or ``{"kind": "none"}`` when it is outside ``root`` or cannot be read."""
+def image_file_png(root: Path, relative: str, side: int) -> bytes:
+    """The image file ``relative`` under ``root`` as PNG bytes, scaled to fit ``side`` pixels.
+
+    Raises
+    ------
+    ValueError
+        When the path leads outside ``root`` (``..``, an absolute path, a link out) or the file
+        cannot be read as an image.
+    """
     import io
 
     from labelaudit._optional import import_optional
@@ -95,16 +101,26 @@ def image_file_uri(root: Path, relative: str, side: int = 96) -> dict[str, str]:
     root = root.resolve()
     path = (root / relative).resolve()
     if root not in path.parents:
-        return {"kind": "none", "text": "outside the audited folder"}
+        raise ValueError(f"{relative!r} is outside the audited folder")
     image_module = import_optional("PIL.Image", "showing images")
     try:
         with image_module.open(path) as image:
             image.thumbnail((side, side))
             buffer = io.BytesIO()
             image.convert("RGB").save(buffer, format="PNG")
-    except (OSError, ValueError) as err:
-        return {"kind": "none", "text": f"cannot read {relative}: {err}"}
-    return {"kind": "image", "src": "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")}
+    except OSError as err:
+        raise ValueError(f"cannot read {relative}: {err}") from None
+    return buffer.getvalue()
+
+
+def image_file_uri(root: Path, relative: str, side: int = 96) -> dict[str, str]:
+    """An image file under ``root`` as a small PNG data URI (``{"kind": "image", "src": ...}``),
+    or ``{"kind": "none", "text": why}`` when it is outside ``root`` or cannot be read."""
+    try:
+        png = image_file_png(root, relative, side)
+    except ValueError as err:
+        return {"kind": "none", "text": str(err)}
+    return {"kind": "image", "src": "data:image/png;base64," + base64.b64encode(png).decode("ascii")}
 
 
 def text_columns(frame: pd.DataFrame) -> list[str]:

@@ -51,7 +51,7 @@ from pathlib import Path
 from typing import Any
 
 from labelaudit._optional import import_optional
-from labelaudit.report._findings import Findings, load_findings
+from labelaudit.report._findings import Findings, image_file_png, load_findings
 from labelaudit.review.store import ACTIONS, store_for
 
 logger = logging.getLogger(__name__)
@@ -59,6 +59,7 @@ logger = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
 MAX_LIMIT = 1000
 MAX_BODY = 64 * 1024
+IMAGE_SIDE = 512  # image files are scaled to fit this many pixels for the page
 MAX_DEPTH = 8
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
 TOKEN_PLACEHOLDER = "__CSRF_TOKEN__"
@@ -128,9 +129,29 @@ class ReviewState:
         decisions = {d["row"]: d for d in self.store.all()}
         page = []
         for item in self.items[offset : offset + limit]:
-            example = self.findings.examples.render(item["row"]) if self.findings.examples else None
-            page.append({**item, "decision": decisions.get(item["row"]), "example": example})
+            page.append({**item, "decision": decisions.get(item["row"]), "example": self.example(item["row"])})
         return {"total": len(self.items), "offset": offset, "limit": limit, "issues": page}
+
+    def example(self, row: int) -> dict[str, str] | None:
+        """How the page shows ``row``: image files through :meth:`image` (a URL, not a data URI)."""
+        examples = self.findings.examples
+        if examples is None:
+            return None
+        if examples.image and "files" in examples.image:
+            return {"kind": "image", "src": f"/api/examples/{row}/image"}
+        return examples.render(row)
+
+    def image(self, value: str) -> bytes:
+        """The image file of row ``value``, scaled for the browser; only files inside the audited folder."""
+        row = self.row(value)
+        examples = self.findings.examples
+        if examples is None or not examples.image or "files" not in examples.image:
+            raise _Invalid(404, "this dataset has no image files")
+        relative = str(examples.table[examples.image["files"]].iloc[row])
+        try:
+            return image_file_png(Path(examples.image["root"]), relative, IMAGE_SIDE)
+        except ValueError as err:
+            raise _Invalid(404, str(err)) from None
 
     def decide(self, body: Any) -> dict[str, Any]:
         if not isinstance(body, dict):
@@ -441,7 +462,7 @@ def create_app(
     from starlette.exceptions import HTTPException
     from starlette.middleware import Middleware
     from starlette.requests import Request
-    from starlette.responses import HTMLResponse, JSONResponse
+    from starlette.responses import HTMLResponse, JSONResponse, Response
     from starlette.routing import Mount, Route
     from starlette.staticfiles import StaticFiles
 
@@ -481,6 +502,10 @@ def create_app(
             return JSONResponse({"decisions": state.store.all()})
         return JSONResponse(state.decide(await _read_json(request)))
 
+    async def image(request: Request) -> Response:
+        png = state.image(request.path_params["row"])
+        return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=3600"})
+
     async def undo(request: Request) -> JSONResponse:
         return JSONResponse(state.undo(request.path_params["row"]))
 
@@ -497,6 +522,7 @@ def create_app(
         Route("/api/issues", issues),
         Route("/api/decisions", decisions, methods=["GET", "POST"]),
         Route("/api/decisions/{row}", undo, methods=["DELETE"]),
+        Route("/api/examples/{row}/image", image),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
     guard = Middleware(
