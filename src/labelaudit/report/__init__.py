@@ -1,7 +1,7 @@
 """See the findings: a self-contained HTML report, and matplotlib plots for notebooks.
 
 * :func:`report_folder` writes ``report.html`` for an output folder (``labelaudit report DIR``);
-  ``HealthSummary.to_html`` and ``Audit.to_html`` write one for an object in memory.
+  :func:`summary_to_html` and ``Audit.to_html`` write one for an object in memory.
 * :func:`plot_label_quality`, :func:`plot_noise_matrix` and :func:`plot_issue_examples` draw
   on a matplotlib Axes (``pip install 'labelaudit[plot]'``); matplotlib loads on first use.
 """
