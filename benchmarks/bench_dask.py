@@ -32,8 +32,9 @@ from distributed import Client, LocalCluster
 
 import labelaudit as la
 from labelaudit import dask as ldask
-from labelaudit._kernels import CountsPass, MarginPass, StatisticsPass, label_scores, sample_stride
-from labelaudit.filter import PrunePlan
+from labelaudit._kernels import CountsPass, StatisticsPass, label_scores, sample_stride
+from labelaudit._passes import open_passes
+from labelaudit.filter import FlagPlan
 
 
 def _block(block: np.ndarray, block_id: tuple[int, ...], num_classes: int, seed: int) -> np.ndarray:
@@ -82,13 +83,7 @@ def chunk_costs(labels: Any, pred_probs: Any, chunk_rows: int) -> dict[str, floa
     stats = StatisticsPass(k)
     stats.add(stats.block(0, codes, values))
     counts_pass = CountsPass(stats.result().thresholds, with_agrees=False, sample_stride=sample_stride(len(codes), k))
-    counts_pass.add(counts_pass.block(0, codes, values))
-    counts = counts_pass.result()
-    plan = PrunePlan(
-        "prune_by_noise_rate", stats.result().counts, counts.confident_joint, confident_joint=None,
-        frac_noise=1.0, min_examples_per_class=1, num_to_remove_per_class=None,
-    )
-    margin = MarginPass(plan.per_cell, plan.label_counts, counts.sample)
+    margin = FlagPlan(open_passes(codes, values, with_sample=True), "prune_by_noise_rate").margin_pass
     out = {"read": read}
     for name, task in (("statistics", StatisticsPass(k)), ("counts", counts_pass), ("margin", margin)):
         begin = time.perf_counter()

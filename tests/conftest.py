@@ -6,8 +6,31 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, settings
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+FAST = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+# Example A (K = 3, n = 9), checked by hand. Thresholds t = [17/30, 1/2, 2/3]. Rows 2 and 5 are
+# mislabelled (0 -> 1 and 1 -> 2); row 8 reaches no threshold and is not counted.
+LABELS_A = np.array([0, 0, 0, 1, 1, 1, 2, 2, 2])
+PROBS_A = np.array(
+    [
+        [0.8, 0.1, 0.1],
+        [0.7, 0.2, 0.1],
+        [0.2, 0.7, 0.1],
+        [0.1, 0.8, 0.1],
+        [0.1, 0.6, 0.3],
+        [0.1, 0.1, 0.8],
+        [0.0, 0.1, 0.9],
+        [0.1, 0.2, 0.7],
+        [0.3, 0.3, 0.4],
+    ]
+)
+RAW_CJ_A = [[2, 1, 0], [0, 2, 1], [0, 0, 2]]
+CALIBRATED_CJ_A = [[2, 1, 0], [0, 2, 1], [0, 0, 3]]
 
 
 def load_fixture(relative: str) -> dict[str, np.ndarray]:

@@ -127,7 +127,6 @@ def test_no_import_circle():
     assert cycles(internal_edges()) == []
 
 
-@ISSUE_14
 @pytest.mark.parametrize("name", CORE)
 def test_the_core_never_imports_the_dask_layer(name):
     module = f"labelaudit.{name}"

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 import numpy as np
 import pytest
+from conftest import FAST
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -18,8 +19,6 @@ from labelaudit._cells import Cells
 from labelaudit.filter import noise_rate_counts
 from labelaudit.noise import _calibrate
 from labelaudit.streaming import STREAMING_METHODS
-
-FAST = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @st.composite
@@ -161,86 +160,3 @@ def test_memory_map_and_batches_give_the_in_memory_answer(
     for method in STREAMING_METHODS:
         finder = la.LabelIssueFinder(filter_by=method).fit(batches)
         assert finder.label_issues_.tolist() == expected[method], method
-
-
-def test_finder_reads_only_what_it_needs_and_checks_the_batches() -> None:
-    rng = np.random.default_rng(1)
-    labels = rng.integers(0, 3, 50)
-    pred_probs = rng.dirichlet([1, 1, 1], 50)
-    finder = la.LabelIssueFinder(filter_by="confident_learning")
-    finder.update(labels, pred_probs)
-    finder.end_pass()
-    with pytest.raises(ValueError, match="same batches in the same order"):
-        finder.update(labels[::-1], pred_probs)
-    finder = la.LabelIssueFinder(filter_by="confident_learning")
-    finder.update(labels, pred_probs)
-    finder.end_pass()
-    finder.update(labels[:20], pred_probs[:20])
-    with pytest.raises(ValueError, match="feed every batch"):
-        finder.end_pass()
-    finder = la.LabelIssueFinder(filter_by="confident_learning").fit(lambda: [(labels, pred_probs)])
-    assert finder.num_passes_ == 2 and finder.done
-    with pytest.raises(RuntimeError):
-        finder.update(labels, pred_probs)
-
-
-def test_finder_checks_values_like_the_array_functions() -> None:
-    finder = la.LabelIssueFinder()
-    with pytest.raises(ValueError, match="NaN"):
-        finder.update([0, 1], np.array([[np.nan, 1.0], [0.5, 0.5]]))
-
-
-@FAST
-@given(
-    groups=st.lists(st.integers(0, 3), min_size=1, max_size=60),
-    offsets=st.lists(st.integers(-3, 3), min_size=60, max_size=60),
-    limit=st.lists(st.integers(0, 20), min_size=4, max_size=4),
-)
-def test_selection_resolves_keys_that_tie_in_float32(groups: list[int], offsets: list[int], limit: list[int]) -> None:
-    group = np.array(groups)
-    key = 0.25 + np.array(offsets[: len(group)]) * 1e-12  # distinct in float64, equal in float32
-    limit = np.array(limit)
-    order = np.lexsort((np.arange(len(group)), key, group))
-    rank = np.arange(len(order)) - np.searchsorted(group[order], group[order])
-    expected = np.sort(order[rank < limit[group[order]]])
-    assert np.array_equal(kernels.smallest_per_group(group, key, limit), expected)
-
-
-@pytest.mark.parametrize("k", [10, 3000, 12000])  # float32 row sums; 12000: float64 sums
-def test_values_just_inside_the_tolerance_pass_the_fast_check(k: int) -> None:
-    pred_probs = np.full((4, k), 1 / k, dtype=np.float32)
-    pred_probs[0, 0] += np.float32(0.00099)  # rows sum to 1.00099: accepted
-    pred_probs[1, 0] = -0.00009  # the first value moved to the second, plus what it lost
-    pred_probs[1, 1] += np.float32(1 / k + 0.00009)
-    assert la.find_label_issues([0, 1, 2, 3], pred_probs).shape == (4,)
-    pred_probs[2, 0] += np.float32(0.0011)
-    with pytest.raises(ValueError, match="row 2 sums to"):
-        la.find_label_issues([0, 1, 2, 3], pred_probs)
-
-
-class ChunkedArray:
-    """A stand-in for a zarr / h5py array: ``.shape``, ``.ndim``, ``.dtype``, ``.chunks``, row
-    slicing; it records every row range read."""
-
-    def __init__(self, values: np.ndarray, chunk_rows: int) -> None:
-        self.values, self.shape, self.ndim, self.dtype = values, values.shape, 2, values.dtype
-        self.chunks = (chunk_rows, values.shape[1])
-        self.reads: list[tuple[int, int]] = []
-
-    def __getitem__(self, rows: slice) -> np.ndarray:
-        self.reads.append((rows.start, rows.stop))
-        return self.values[rows]
-
-
-@pytest.mark.parametrize("chunk_rows", [7, 300, 5000])
-def test_blocks_follow_the_stored_chunks(chunk_rows: int) -> None:
-    rng = np.random.default_rng(5)
-    labels = rng.integers(0, 4, 2000)
-    pred_probs = rng.dirichlet(np.ones(4), 2000).astype(np.float32)
-    chunked = ChunkedArray(pred_probs, chunk_rows)
-    with pytest.MonkeyPatch.context() as m:
-        m.setattr(kernels, "VALUES_PER_BLOCK", 1000)  # 250 rows per block before aligning
-        assert np.array_equal(la.find_label_issues(labels, chunked), la.find_label_issues(labels, pred_probs))
-    starts = sorted({a for a, _ in chunked.reads})
-    assert all(a % chunk_rows == 0 for a in starts)  # every read starts a chunk ...
-    assert all(b == min(a + max(chunk_rows, 250 - 250 % chunk_rows), 2000) for a, b in chunked.reads)

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "compute_confident_joint": "labelaudit.noise",
+    "compute_confident_joint": "labelaudit._dispatch",
     "calibrate_confident_joint": "labelaudit.noise",
     "estimate_joint": "labelaudit.noise",
     "estimate_latent": "labelaudit.noise",
@@ -72,6 +72,7 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # pragma: no cover
     from labelaudit._config import config_context, get_config, set_config
+    from labelaudit._dispatch import compute_confident_joint
     from labelaudit.audit import Audit, OutOfDistribution
     from labelaudit.filter import find_label_issues
     from labelaudit.health import (
@@ -85,7 +86,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from labelaudit.models import CleanLearning, estimate_pred_probs, pred_probs_from_logits
     from labelaudit.noise import (
         calibrate_confident_joint,
-        compute_confident_joint,
         estimate_joint,
         estimate_latent,
         num_label_issues,

@@ -501,6 +501,19 @@ def sample_stride(num_rows: int, num_classes: int) -> int:
     return max(1, -(-num_rows * num_classes // SAMPLE_VALUES))
 
 
+def counts_pass(
+    thresholds: np.ndarray,
+    num_rows: int,
+    *,
+    with_agrees: bool = True,
+    with_sample: bool = False,
+    lowest_value: float | None = None,
+) -> CountsPass:
+    """Pass 2 over ``num_rows`` rows; ``with_sample``: with the row sample of pass 3."""
+    stride = sample_stride(num_rows, len(thresholds)) if with_sample else 0
+    return CountsPass(thresholds, with_agrees=with_agrees, sample_stride=stride, lowest_value=lowest_value)
+
+
 def confident_counts(
     codes: np.ndarray,
     pred_probs: Any,
@@ -511,10 +524,9 @@ def confident_counts(
     with_sample: bool = False,
     lowest_value: float | None = None,
 ) -> ConfidentCounts:
-    """Run :class:`CountsPass` over an array."""
-    n, k = pred_probs.shape
-    task = CountsPass(
-        thresholds, with_agrees=with_agrees, sample_stride=sample_stride(n, k) if with_sample else 0,
+    """Run :class:`CountsPass` (made by :func:`counts_pass`) over an array."""
+    task = counts_pass(
+        thresholds, pred_probs.shape[0], with_agrees=with_agrees, with_sample=with_sample,
         lowest_value=lowest_value,
     )
     run_pass(task, codes, pred_probs, n_jobs=n_jobs)
@@ -622,6 +634,24 @@ def smallest_per_group(group: np.ndarray, key: np.ndarray, limit: np.ndarray) ->
     rank = np.arange(len(order)) - np.searchsorted(tied_group, tied_group, side="left")
     chosen[order[rank < need[tied_group]]] = True
     return np.flatnonzero(chosen)
+
+
+Candidates = tuple[np.ndarray, ...]  # (group, key, row[, agrees]) of equal length, in row order
+
+
+def smallest_candidates(
+    codes: np.ndarray, key: np.ndarray, limit: np.ndarray, *, by_class: bool, start: int = 0
+) -> Candidates:
+    """``(group, key, row)`` of the ``limit[g]`` lowest ``key`` per group, ties by row.
+
+    The group is the class with ``by_class``, else one group for all; rows count from ``start``.
+
+    >>> smallest_candidates(np.array([0, 1, 0]), np.array([.5, .2, .1]), np.array([1, 1]), by_class=True)
+    (array([1, 0]), array([0.2, 0.1]), array([1, 2]))
+    """
+    group = codes if by_class else np.zeros(len(key), dtype=np.int64)
+    chosen = smallest_per_group(group, key, limit)
+    return group[chosen], key[chosen], chosen + start
 
 
 class MarginPass:
@@ -843,12 +873,18 @@ class MarginPass:
         cell, key, row, agrees = (np.concatenate([p[f] for p in self._kept]) for f in range(4))
         self._kept = []
         chosen = smallest_per_group(cell, key, self.limit - self._sure)
-        mask = np.zeros(num_rows, dtype=bool)
-        mask[row[chosen][~agrees[chosen]]] = True
+        mask = rows_mask(num_rows, row[chosen][~agrees[chosen]])
         for rows in self._sure_rows:
             mask[rows] = True
         self._sure_rows = []
         return mask
+
+
+def run_until_finished(task: MarginPass, codes: np.ndarray, pred_probs: Any, *, n_jobs: int | None) -> None:
+    """Run ``task`` over an array, again while a bound was too tight (see :meth:`MarginPass.finish`)."""
+    run_pass(task, codes, pred_probs, n_jobs=n_jobs)
+    while not task.finish():
+        run_pass(task, codes, pred_probs, n_jobs=n_jobs)
 
 
 def largest_margin_rows(
@@ -861,9 +897,18 @@ def largest_margin_rows(
     n_jobs: int | None,
     lowest_value: float | None = None,
 ) -> np.ndarray:
-    """Run :class:`MarginPass` over an array (again if a bound was too tight); flagged mask."""
+    """Run :class:`MarginPass` over an array; the flagged mask."""
     task = MarginPass(num_per_cell, class_counts, sample, lowest_value)
-    run_pass(task, codes, pred_probs, n_jobs=n_jobs)
-    while not task.finish():
-        run_pass(task, codes, pred_probs, n_jobs=n_jobs)
+    run_until_finished(task, codes, pred_probs, n_jobs=n_jobs)
     return task.flagged(len(codes))
+
+
+def rows_mask(num_rows: int, rows: np.ndarray) -> np.ndarray:
+    """A mask of ``num_rows`` rows, True at ``rows``.
+
+    >>> rows_mask(4, np.array([1, 3]))
+    array([False,  True, False,  True])
+    """
+    mask = np.zeros(num_rows, dtype=bool)
+    mask[rows] = True
+    return mask

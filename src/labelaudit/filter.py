@@ -17,16 +17,24 @@
 The pruning rules never flag an example whose given label is among the model's most probable
 classes. Every selection breaks exact ties by row index (lower first), so results do not depend
 on block size or ``n_jobs``.
+
+Each rule is one entry of :data:`RULES`: what the passes keep for it and how it selects rows
+through the interface of :class:`labelaudit._passes.Passes`, after :class:`FlagPlan` has counted
+how many to flag. The same table serves arrays, memory maps, dask arrays and the batches of
+:class:`labelaudit.LabelIssueFinder`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from labelaudit._cells import Cells, apportion_groups, calibrate
-from labelaudit._kernels import SCORE_METHODS, largest_margin_rows, smallest_per_group
+from labelaudit._kernels import SCORE_METHODS
+from labelaudit._passes import Passes, open_passes
 from labelaudit._validate import (
     check_choice,
     check_class_count_vector,
@@ -35,19 +43,8 @@ from labelaudit._validate import (
     check_nonnegative_int,
     check_rank_kwargs,
 )
-from labelaudit.noise import Passes, _scaled_off_diagonal, is_dask_array
+from labelaudit.noise import num_issues_off_diagonal
 from labelaudit.rank import rank_rows, scores_for
-
-FILTER_METHODS = (
-    "prune_by_noise_rate",
-    "prune_by_class",
-    "both",
-    "confident_learning",
-    "predicted_neq_given",
-    "low_normalized_margin",
-    "low_self_confidence",
-)
-_PRUNING = ("prune_by_noise_rate", "prune_by_class", "both")
 
 
 def _flag_totals(
@@ -91,6 +88,156 @@ def class_counts(
     """
     unconfirmed = np.maximum(label_counts - confident_joint.diagonal(), 0)
     return _flag_totals(unconfirmed, frac_noise, label_counts, min_examples_per_class)
+
+
+class FlagPlan:
+    """How many examples a rule flags, counted from passes 1 and 2 (before any row is selected).
+
+    Attributes
+    ----------
+    per_class : ndarray of shape (K,) or None
+        Prune by class: how many of each given class, lowest self-confidence first.
+    per_cell : Cells or None
+        Prune by noise rate: how many of each off-diagonal cell, largest margin first.
+    margin_pass : MarginPass or None
+        Pass 3, which selects ``per_cell``; whoever holds the rows runs it
+        (:meth:`labelaudit._passes.Passes.margin_rows`, or the batches' caller).
+    lowest, num_lowest : str and int, or None
+        The ``low_*`` rules: their score, and how many of its lowest values they flag.
+
+    Examples
+    --------
+    >>> from labelaudit._passes import open_passes
+    >>> passes = open_passes([0, 0, 0, 1, 1, 1], np.array([[.9, .1], [.8, .2], [.1, .9],
+    ...                                                   [.2, .8], [.3, .7], [.7, .3]]))
+    >>> FlagPlan(passes, "prune_by_class").per_class
+    array([1, 1])
+    >>> FlagPlan(passes, "low_self_confidence").num_lowest
+    2
+    """
+
+    def __init__(
+        self,
+        passes: Passes,
+        filter_by: str,
+        *,
+        confident_joint: np.ndarray | None = None,
+        frac_noise: float = 1.0,
+        min_examples_per_class: int = 1,
+        num_to_remove_per_class: np.ndarray | None = None,
+    ) -> None:
+        rule = RULES[filter_by]
+        self.per_class: np.ndarray | None = None
+        self.per_cell: Cells | None = None
+        self.margin_pass: Any = None
+        self.lowest = rule.lowest
+        self.num_lowest: int | None = None
+        if rule.lowest is not None:
+            joint = confident_joint if confident_joint is not None else passes.counts.confident_joint
+            self.num_lowest = num_issues_off_diagonal(joint, passes.num_examples)
+        if not (rule.by_class or rule.by_cell):
+            return
+        label_counts = passes.class_counts
+        remove = num_to_remove_per_class
+        if remove is not None and (remove > label_counts).any():
+            i = int(np.flatnonzero(remove > label_counts)[0])
+            raise ValueError(
+                f"num_to_remove_per_class[{i}] = {remove[i]} but class {i} has only "
+                f"{label_counts[i]} examples; ask for at most that many."
+            )
+        joint = (
+            calibrate(passes.counts.joint, label_counts)
+            if confident_joint is None
+            else Cells.from_dense(confident_joint)
+        )
+        if rule.by_class:
+            self.per_class = (
+                class_counts(joint, label_counts, frac_noise, min_examples_per_class)
+                if remove is None
+                else remove
+            )
+        if rule.by_cell:
+            self.per_cell = noise_rate_counts(joint, label_counts, frac_noise, min_examples_per_class)
+            self.margin_pass = passes.margin_pass(self.per_cell)
+
+
+@dataclass(frozen=True)
+class Flagged:
+    """What a rule flags: sorted rows, or a mask for a rule judged row by row (lazy over dask).
+
+    ``scores`` are the rule's own scores of ``rows`` when it selected by a score.
+    """
+
+    rows: np.ndarray | None = None
+    mask: Any = None
+    scores: np.ndarray | None = None
+
+    def mask_in(self, passes: Passes) -> Any:
+        return passes.mask_of(self.rows) if self.mask is None else self.mask
+
+    def rows_in(self, passes: Passes) -> np.ndarray:
+        return passes.rows_of(self.mask) if self.rows is None else self.rows
+
+
+def _pruned(passes: Passes, plan: FlagPlan) -> Flagged:
+    """The lowest self-confidences of each class and (or) the largest margins of each cell,
+    leaving out rows whose label is a top prediction."""
+    rows = None
+    if plan.per_class is not None:
+        *_, found, agrees = passes.smallest(
+            "self_confidence", plan.per_class, by_class=True, with_agrees=True
+        )
+        rows = found[~agrees]
+    if plan.margin_pass is not None:
+        margin = passes.margin_rows(plan.margin_pass)
+        rows = margin if rows is None else np.intersect1d(rows, margin, assume_unique=True)
+    return Flagged(rows=rows)
+
+
+def _off_diagonal(passes: Passes, plan: FlagPlan) -> Flagged:
+    return Flagged(rows=passes.counts.off_diagonal_rows)
+
+
+def _disagreeing(passes: Passes, plan: FlagPlan) -> Flagged:
+    return Flagged(mask=passes.disagrees())
+
+
+def _lowest(passes: Passes, plan: FlagPlan) -> Flagged:
+    limit = np.array([plan.num_lowest])
+    _, scores, rows = passes.smallest(plan.lowest, limit, by_class=False, with_agrees=False)
+    return Flagged(rows=rows, scores=scores)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One ``filter_by`` rule: how it selects rows, and what the passes keep for it."""
+
+    select: Callable[[Passes, FlagPlan], Flagged]
+    by_class: bool = False  # prune by class (pass 1 keeps every row's self-confidence)
+    by_cell: bool = False  # prune by noise rate (pass 2 keeps the row sample of pass 3)
+    lowest: str | None = None  # the score whose lowest values it flags
+    with_agrees: bool = False  # pass 2 notes whether each row's label is a top prediction
+
+    @property
+    def pass_options(self) -> dict[str, bool]:
+        """The options of :class:`labelaudit._passes.Passes` for this rule."""
+        return {
+            "keep_self_confidence": self.by_class,
+            "with_agrees": self.with_agrees,
+            "with_sample": self.by_cell,
+        }
+
+
+RULES = {
+    "prune_by_noise_rate": Rule(_pruned, by_cell=True),
+    "prune_by_class": Rule(_pruned, by_class=True, with_agrees=True),
+    "both": Rule(_pruned, by_class=True, by_cell=True, with_agrees=True),
+    "confident_learning": Rule(_off_diagonal),
+    "predicted_neq_given": Rule(_disagreeing, with_agrees=True),
+    "low_normalized_margin": Rule(_lowest, lowest="normalized_margin"),
+    "low_self_confidence": Rule(_lowest, lowest="self_confidence"),
+}
+FILTER_METHODS = tuple(RULES)
 
 
 def check_filter_options(
@@ -203,135 +350,22 @@ def find_label_issues(
     >>> find_label_issues(labels, pred_probs, return_indices_ranked_by="self_confidence")
     array([2, 5])
     """
-    if is_dask_array(labels, pred_probs):
-        from labelaudit import dask
-
-        return dask.find_label_issues(
-            labels, pred_probs, filter_by=filter_by, frac_noise=frac_noise,
-            num_to_remove_per_class=num_to_remove_per_class,
-            min_examples_per_class=min_examples_per_class, confident_joint=confident_joint,
-            return_indices_ranked_by=return_indices_ranked_by, rank_by_kwargs=rank_by_kwargs,
-            classes=classes,
-        )
     frac_noise, min_examples_per_class, adjust = check_filter_options(
         filter_by, frac_noise, min_examples_per_class, num_to_remove_per_class, confident_joint,
         return_indices_ranked_by, rank_by_kwargs,
     )
-    passes = Passes(
-        labels,
-        pred_probs,
-        classes=classes,
-        n_jobs=n_jobs,
-        keep_self_confidence=filter_by in ("prune_by_class", "both"),
-        with_agrees=filter_by in ("predicted_neq_given", "prune_by_class", "both"),
-        with_sample=filter_by in ("prune_by_noise_rate", "both"),
-    )
+    rule = RULES[filter_by]
+    passes = open_passes(labels, pred_probs, classes=classes, n_jobs=n_jobs, **rule.pass_options)
     cj, remove = check_count_options(passes.num_classes, confident_joint, num_to_remove_per_class)
     passes.class_counts  # noqa: B018 - pass 1 checks every value and the classes before any result
-
-    scores = None
-    if filter_by == "predicted_neq_given":
-        mask = ~passes.counts.agrees
-    elif filter_by == "confident_learning":
-        mask = _mask_of(passes.counts.off_diagonal_rows, passes.num_examples)
-    elif filter_by in ("low_normalized_margin", "low_self_confidence"):
-        method = filter_by.removeprefix("low_")
-        num = _scaled_off_diagonal(cj if cj is not None else passes.counts.confident_joint, passes.num_examples)
-        scores = scores_for(passes, method, adjust_pred_probs=False)
-        everyone = np.zeros(passes.num_examples, dtype=np.int64)
-        chosen = smallest_per_group(everyone, scores, np.array([num]))
-        mask = _mask_of(chosen, passes.num_examples)
-        if return_indices_ranked_by != method or adjust:
-            scores = None
-    else:
-        mask = _prune(passes, filter_by, cj, frac_noise, min_examples_per_class, remove)
-
-    if return_indices_ranked_by is None:
-        return mask
-    if scores is None:
-        scores = scores_for(passes, return_indices_ranked_by, adjust)
-    rows = np.flatnonzero(mask)
-    return rank_rows(rows, scores[rows])
-
-
-def _mask_of(rows: np.ndarray, num_examples: int) -> np.ndarray:
-    mask = np.zeros(num_examples, dtype=bool)
-    mask[rows] = True
-    return mask
-
-
-def _prune(
-    passes: Passes,
-    filter_by: str,
-    confident_joint: np.ndarray | None,
-    frac_noise: float,
-    min_examples_per_class: int,
-    remove: np.ndarray | None,
-) -> np.ndarray:
-    codes = passes.labels.codes
-    plan = PrunePlan(
-        filter_by, passes.class_counts, passes.counts.joint,
-        confident_joint=confident_joint, frac_noise=frac_noise,
+    plan = FlagPlan(
+        passes, filter_by, confident_joint=cj, frac_noise=frac_noise,
         min_examples_per_class=min_examples_per_class, num_to_remove_per_class=remove,
     )
-    mask = plan.class_mask(codes, passes.stats.self_confidence, passes.counts.agrees)
-    if plan.per_cell is not None:
-        mask &= largest_margin_rows(
-            codes, passes.pred_probs, plan.per_cell, plan.label_counts, passes.counts.sample,
-            n_jobs=passes.n_jobs, lowest_value=passes.stats.lowest_value,
-        )
-    return mask
-
-
-class PrunePlan:
-    """How many examples the pruning rules flag, per class and per cell.
-
-    Shared by :func:`find_label_issues` and :class:`labelaudit.LabelIssueFinder`: after the
-    first two passes, :meth:`class_mask` gives the rows that pruning by class flags (all rows
-    for pruning by noise rate alone), and ``per_cell`` the counts that pass 3
-    (:class:`labelaudit._kernels.MarginPass`) selects by margin, or None when it is not needed.
-    """
-
-    def __init__(
-        self,
-        filter_by: str,
-        label_counts: np.ndarray,
-        raw_joint: Cells,
-        *,
-        confident_joint: np.ndarray | None,
-        frac_noise: float,
-        min_examples_per_class: int,
-        num_to_remove_per_class: np.ndarray | None,
-    ) -> None:
-        remove = num_to_remove_per_class
-        if remove is not None and (remove > label_counts).any():
-            i = int(np.flatnonzero(remove > label_counts)[0])
-            raise ValueError(
-                f"num_to_remove_per_class[{i}] = {remove[i]} but class {i} has only "
-                f"{label_counts[i]} examples; ask for at most that many."
-            )
-        joint = (
-            calibrate(raw_joint, label_counts)
-            if confident_joint is None
-            else Cells.from_dense(confident_joint)
-        )
-        self.label_counts = label_counts
-        self.per_class = None
-        self.per_cell = None
-        if filter_by in ("prune_by_class", "both"):
-            self.per_class = (
-                class_counts(joint, label_counts, frac_noise, min_examples_per_class)
-                if remove is None
-                else remove
-            )
-        if filter_by in ("prune_by_noise_rate", "both"):
-            self.per_cell = noise_rate_counts(
-                joint, label_counts, frac_noise, min_examples_per_class
-            )
-
-    def class_mask(self, codes: np.ndarray, self_confidence: Any, agrees: Any) -> np.ndarray:
-        """Rows flagged by pruning by class (every row when that rule is not used)."""
-        if self.per_class is None:
-            return np.ones(len(codes), dtype=bool)
-        chosen = smallest_per_group(codes, self_confidence, self.per_class)
-        return _mask_of(chosen, len(codes)) & ~agrees
+    flagged = rule.select(passes, plan)
+    if return_indices_ranked_by is None:
+        return flagged.mask_in(passes)
+    rows = flagged.rows_in(passes)
+    if flagged.scores is not None and return_indices_ranked_by == rule.lowest and not adjust:
+        return rank_rows(rows, flagged.scores)
+    return rank_rows(rows, scores_for(passes, return_indices_ranked_by, adjust, rows))

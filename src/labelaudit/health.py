@@ -19,12 +19,12 @@ import html
 import math
 import sys
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from labelaudit._passes import open_passes
 from labelaudit._validate import (
     as_pred_probs,
     check_bool,
@@ -36,7 +36,7 @@ from labelaudit._validate import (
     check_two_classes,
     encode_labels,
 )
-from labelaudit.noise import Passes, _latent_from_joint, calibrated_given_joint
+from labelaudit.noise import calibrated_given_joint, latent_from_joint
 
 CLASS_COLUMNS = [
     "class",
@@ -87,7 +87,7 @@ def _resolve_joint(
     else:
         if pred_probs is None:
             raise ValueError("pass pred_probs (or confident_joint) together with labels.")
-        passes = Passes(
+        passes = open_passes(
             labels, pred_probs, classes=classes, n_jobs=check_n_jobs(n_jobs), with_agrees=False
         )
         enc = passes.labels
@@ -286,8 +286,9 @@ def _plain(value: Any) -> Any:
 class HealthSummary:
     """The health of a dataset's labels; see the module documentation for every figure.
 
-    ``str(summary)`` is a readable report, ``summary`` in a notebook renders HTML, and
-    :meth:`to_dict` gives plain Python types (JSON-ready).
+    ``str(summary)`` is a readable report, ``summary`` in a notebook renders HTML tables, and
+    :meth:`to_dict` gives plain Python types (JSON-ready);
+    ``labelaudit.report.summary_to_html(summary, path)`` writes the offline report with charts.
     """
 
     classes: pd.DataFrame
@@ -349,15 +350,6 @@ class HealthSummary:
             f"<h5>Most overlapping pairs of classes</h5>{table(self.overlapping_classes)}"
             f"<p style='color:#666'>{html.escape(repr(self))}</p></div>"
         )
-
-    def to_html(self, path: str | Path) -> Path:
-        """Write a self-contained HTML report (charts inline, works offline); returns the path.
-
-        See :mod:`labelaudit.report`; ``labelaudit report DIR`` adds the flagged examples.
-        """
-        from labelaudit.report import summary_to_html
-
-        return summary_to_html(self.to_dict(), path)
 
     def to_dict(self) -> dict[str, Any]:
         """Every figure as plain Python types (lists, dicts, floats, ints, strings, None)."""
@@ -432,7 +424,7 @@ def health_summary(
         labels, pred_probs, confident_joint=confident_joint, class_names=class_names,
         classes=classes, n_jobs=n_jobs,
     )
-    py, noise, inverse = _latent_from_joint(q.joint)
+    py, noise, inverse = latent_from_joint(q.joint)
     summary = HealthSummary(
         classes=_class_table(q),
         overlapping_classes=_overlap_table(q, asymmetric=False),

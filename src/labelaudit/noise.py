@@ -11,30 +11,19 @@ Conventions (as in the confident learning paper and the tools people already use
 
 from __future__ import annotations
 
-import sys
-from functools import cached_property
 from typing import Any
 
 import numpy as np
 
 from labelaudit._cells import Cells, calibrate
-from labelaudit._kernels import (
-    ClassStatistics,
-    ConfidentCounts,
-    class_statistics,
-    confident_counts,
-    label_scores,
-)
+from labelaudit._passes import open_passes
 from labelaudit._validate import (
     EncodedLabels,
     as_pred_probs,
     check_bool,
     check_choice,
-    check_column_names,
     check_confident_joint,
     check_joint_fits_labels,
-    check_lengths,
-    check_n_jobs,
     check_two_classes,
     encode_labels,
 )
@@ -42,119 +31,20 @@ from labelaudit._validate import (
 ESTIMATION_METHODS = ("off_diagonal", "off_diagonal_calibrated", "off_diagonal_custom")
 
 
-def is_dask_array(*arrays: Any) -> bool:
-    """Whether any of ``arrays`` is a dask array (without importing dask)."""
-    module = sys.modules.get("dask.array")
-    return module is not None and any(isinstance(a, module.Array) for a in arrays)
-
-
-class Passes:
-    """Validated ``labels`` and ``pred_probs`` with the block passes computed at most once.
-
-    Creating it checks the structure of the inputs; the first pass (which also checks every
-    value of ``pred_probs``) runs when :attr:`stats` is first read, and :attr:`class_counts`
-    (read before pass 2) refuses labels with fewer than two classes. ``with_agrees`` and
-    ``with_sample`` say what the second pass collects besides the confident joint (whether each
-    row's label is a top prediction; the row sample that pass 3 bounds its work with).
-
-    When ``labels`` or ``pred_probs`` is a dask array it is a
-    :class:`labelaudit.dask.DaskPasses`: the same passes, run as dask tasks.
-    """
-
-    def __new__(cls, labels: Any, pred_probs: Any, **options: Any) -> Passes:  # noqa: PYI034
-        if cls is Passes and is_dask_array(labels, pred_probs):
-            from labelaudit.dask import DaskPasses
-
-            return super().__new__(DaskPasses)
-        return super().__new__(cls)
-
-    def __init__(
-        self,
-        labels: Any,
-        pred_probs: Any,
-        *,
-        classes: Any = None,
-        n_jobs: int | None = None,
-        keep_self_confidence: bool = False,
-        with_agrees: bool = True,
-        with_sample: bool = False,
-    ) -> None:
-        self.pred_probs = as_pred_probs(pred_probs)
-        self.labels: EncodedLabels = encode_labels(labels, self.pred_probs.shape[1], classes=classes)
-        if classes is None:
-            check_column_names(getattr(pred_probs, "columns", None), self.labels)
-        check_lengths(self.labels, self.pred_probs)
-        self.n_jobs = check_n_jobs(n_jobs)
-        self._keep_self_confidence = keep_self_confidence
-        self._with_agrees = with_agrees
-        self._with_sample = with_sample
-
-    @property
-    def num_examples(self) -> int:
-        return self.pred_probs.shape[0]
-
-    @property
-    def num_classes(self) -> int:
-        return self.pred_probs.shape[1]
-
-    @property
-    def values_checked(self) -> bool:
-        """Whether pass 1 (which checks every value of ``pred_probs``) has run."""
-        return "stats" in self.__dict__
-
-    @cached_property
-    def stats(self) -> ClassStatistics:
-        return class_statistics(
-            self.labels.codes,
-            self.pred_probs,
-            n_jobs=self.n_jobs,
-            keep_self_confidence=self._keep_self_confidence,
-        )
-
-    @cached_property
-    def class_counts(self) -> np.ndarray:
-        """Examples per given class, from pass 1; at least two classes must have some."""
-        return check_two_classes(self.stats.counts, self.labels.classes)
-
-    @cached_property
-    def counts(self) -> ConfidentCounts:
-        self.class_counts  # noqa: B018 - no confident joint of a single class
-        return confident_counts(
-            self.labels.codes,
-            self.pred_probs,
-            self.stats.thresholds,
-            n_jobs=self.n_jobs,
-            with_agrees=self._with_agrees,
-            with_sample=self._with_sample,
-            lowest_value=self.stats.lowest_value,
-        )
-
-    def calibrated_joint(self) -> np.ndarray:
-        return calibrate(self.counts.joint, self.class_counts).dense()
-
-    def scores(self, method: str, adjust: np.ndarray | None) -> Any:
-        """Label quality scores of every row (values checked here unless pass 1 has run)."""
-        return label_scores(
-            self.labels.codes,
-            self.pred_probs,
-            method,
-            adjust=adjust,
-            n_jobs=self.n_jobs,
-            validate=not self.values_checked,
-        )
-
-    def scores_at(self, rows: np.ndarray, method: str, adjust: np.ndarray | None) -> np.ndarray:
-        """Scores of the sorted ``rows`` only (over dask, only those reach the client)."""
-        return self.scores(method, adjust)[rows]
-
-
 def _calibrate(confident_joint: np.ndarray, label_counts: np.ndarray) -> np.ndarray:
     """Dense form of :func:`labelaudit._cells.calibrate`."""
     return calibrate(Cells.from_dense(confident_joint), label_counts).dense()
 
 
-def _scaled_off_diagonal(confident_joint: np.ndarray, num_examples: int) -> int:
-    """``floor((1 - trace / sum) * n)``: the off-diagonal fraction scaled to all examples."""
+def num_issues_off_diagonal(confident_joint: np.ndarray, num_examples: int) -> int:
+    """The ``"off_diagonal"`` estimate of :func:`num_label_issues` from a confident joint.
+
+    ``floor((1 - trace / sum) * n)``: the fraction of counted examples off the diagonal, scaled
+    to all ``num_examples``.
+
+    >>> num_issues_off_diagonal(np.array([[3, 1], [0, 4]]), 10)
+    1
+    """
     total = confident_joint.sum()
     if total == 0:
         return 0
@@ -188,7 +78,6 @@ def compute_confident_joint(
     return_indices_of_off_diagonals: bool = False,
     classes: Any = None,
     n_jobs: int | None = None,
-    multi_label: bool = False,
 ) -> np.ndarray | tuple[np.ndarray, Any]:
     """Count examples by given label (rows) and confidently predicted true label (columns).
 
@@ -214,10 +103,6 @@ def compute_confident_joint(
         The class of each ``pred_probs`` column, when ``labels`` are not column indices.
     n_jobs : int, optional
         Threads over row blocks; results do not depend on it.
-    multi_label : bool, default False
-        ``labels`` are lists of classes (or an indicator matrix) and ``pred_probs`` independent
-        per-class probabilities: returns one 2 x 2 joint per class, shape (K, 2, 2), from
-        :func:`labelaudit.multilabel.compute_confident_joint`.
 
     Returns
     -------
@@ -241,18 +126,7 @@ def compute_confident_joint(
     return_indices_of_off_diagonals = check_bool(
         "return_indices_of_off_diagonals", return_indices_of_off_diagonals
     )
-    if check_bool("multi_label", multi_label):
-        from labelaudit import multilabel
-
-        return multilabel.compute_confident_joint(
-            labels,
-            pred_probs,
-            calibrate=calibrate,
-            return_indices_of_off_diagonals=return_indices_of_off_diagonals,
-            classes=classes,
-            n_jobs=n_jobs,
-        )
-    passes = Passes(labels, pred_probs, classes=classes, n_jobs=n_jobs, with_agrees=False)
+    passes = open_passes(labels, pred_probs, classes=classes, n_jobs=n_jobs, with_agrees=False)
     cj = passes.calibrated_joint() if calibrate else passes.counts.confident_joint  # a new array
     if return_indices_of_off_diagonals:
         return cj, passes.counts.off_diagonal_rows
@@ -306,17 +180,21 @@ def estimate_joint(
         if pred_probs is None:
             raise ValueError("estimate_joint needs pred_probs or confident_joint; pass one of them.")
         return _joint_from_calibrated(
-            Passes(labels, pred_probs, classes=classes, n_jobs=n_jobs, with_agrees=False).calibrated_joint()
+            open_passes(labels, pred_probs, classes=classes, n_jobs=n_jobs, with_agrees=False).calibrated_joint()
         )
     k = None if pred_probs is None else as_pred_probs(pred_probs).shape[1]
     return _joint_from_calibrated(calibrated_given_joint(confident_joint, labels, classes, k)[0])
 
 
-def _latent_from_joint(joint: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``py``, ``noise_matrix`` and ``inverse_noise_matrix`` from a normalised joint.
+def latent_from_joint(joint: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``py``, ``noise_matrix`` and ``inverse_noise_matrix`` of a joint distribution.
 
     A true class with no mass keeps an identity column in the noise matrix, and a given class
     with no examples an identity column in the inverse noise matrix.
+
+    >>> py, noise, inverse = latent_from_joint(np.array([[.5, .1], [0, .4]]))
+    >>> py, noise[:, 0]
+    (array([0.5, 0.5]), array([1., 0.]))
     """
     k = joint.shape[0]
     py = joint.sum(axis=0)
@@ -349,7 +227,7 @@ def estimate_latent(
     array([0.2, 0.8])
     """
     calibrated = calibrated_given_joint(confident_joint, labels, classes)[0]
-    return _latent_from_joint(_joint_from_calibrated(calibrated))
+    return latent_from_joint(_joint_from_calibrated(calibrated))
 
 
 def num_label_issues(
@@ -387,12 +265,12 @@ def num_label_issues(
             f"got estimation_method={estimation_method!r} and "
             f"confident_joint={'None' if confident_joint is None else 'a matrix'}."
         )
-    passes = Passes(labels, pred_probs, classes=classes, n_jobs=n_jobs, with_agrees=False)
+    passes = open_passes(labels, pred_probs, classes=classes, n_jobs=n_jobs, with_agrees=False)
     if estimation_method == "off_diagonal_custom":
         cj = check_confident_joint(confident_joint, passes.num_classes)
         passes.class_counts  # noqa: B018 - pass 1: every value and the classes are checked
-        return _scaled_off_diagonal(cj, passes.num_examples)
+        return num_issues_off_diagonal(cj, passes.num_examples)
     if estimation_method == "off_diagonal":
-        return _scaled_off_diagonal(passes.counts.confident_joint, passes.num_examples)
+        return num_issues_off_diagonal(passes.counts.confident_joint, passes.num_examples)
     calibrated = passes.calibrated_joint()
     return int(calibrated.sum() - np.trace(calibrated))

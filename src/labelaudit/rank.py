@@ -20,15 +20,15 @@ from typing import Any
 import numpy as np
 
 from labelaudit._kernels import SCORE_METHODS
+from labelaudit._passes import Passes, open_passes
 from labelaudit._validate import check_bool, check_choice, check_rank_kwargs
-from labelaudit.noise import Passes
 
 
 def adjustment_thresholds(passes: Passes) -> np.ndarray:
     """Per-class thresholds subtracted by ``adjust_pred_probs`` (see the module documentation).
 
-    Shared by the quality scores, the outlier check and the dask engine so that all three adjust
-    the same way; a class with no examples takes the largest threshold of the others.
+    Shared by the quality scores, the ranking of flagged rows and the outlier check so that all
+    three adjust the same way; a class with no examples takes the largest threshold of the others.
     """
     thresholds = passes.stats.thresholds.copy()
     finite = np.isfinite(thresholds)
@@ -93,7 +93,7 @@ def get_label_quality_scores(
     """
     check_choice("method", method, SCORE_METHODS)
     adjust_pred_probs = check_bool("adjust_pred_probs", adjust_pred_probs)
-    passes = Passes(labels, pred_probs, classes=classes, n_jobs=n_jobs)
+    passes = open_passes(labels, pred_probs, classes=classes, n_jobs=n_jobs)
     return scores_for(passes, method, adjust_pred_probs)
 
 
@@ -128,7 +128,7 @@ def order_label_issues(
     """
     check_choice("rank_by", rank_by, SCORE_METHODS)
     adjust = check_rank_kwargs(rank_by_kwargs)
-    passes = Passes(labels, pred_probs, classes=classes, n_jobs=n_jobs)
+    passes = open_passes(labels, pred_probs, classes=classes, n_jobs=n_jobs)
     rows = _as_rows(label_issues_mask_or_indices, passes.num_examples)
     return rank_rows(rows, scores_for(passes, rank_by, adjust, np.sort(rows)))
 

@@ -47,6 +47,7 @@ from labelaudit._kernels import (
     resolve_n_jobs,
     self_confidence_dtype,
 )
+from labelaudit._passes import FedRows, Passes
 from labelaudit._structured import (
     StackedRows,
     check_class_ids,
@@ -55,8 +56,9 @@ from labelaudit._structured import (
     explained,
     pool_scores,
 )
-from labelaudit._validate import check_choice, check_n_jobs, check_two_classes
-from labelaudit.noise import _scaled_off_diagonal
+from labelaudit._validate import EncodedLabels, check_choice, check_n_jobs, check_two_classes
+from labelaudit.filter import RULES, FlagPlan
+from labelaudit.noise import num_issues_off_diagonal
 
 __all__ = [
     "class_summary",
@@ -241,14 +243,14 @@ def find_label_issues(
         coarse = _lowest_self_confidence(images, thresholds, n_jobs, verbose)
     else:
         coarse = np.zeros((images.num_images, *images.shape), dtype=bool)
+        classes = np.arange(images.num_classes)
 
-        def flag(i: int) -> None:
-            counts = confident_counts(images.codes(i), images.probs(i), thresholds, n_jobs=1)
-            bad = ~counts.agrees
-            if filter_by == "confident_learning":
-                bad = np.zeros(images.pixels, dtype=bool)
-                bad[counts.off_diagonal_rows] = True
-            coarse[i] = bad.reshape(images.shape)
+        def flag(i: int) -> None:  # the rule of the core, on the image's pass 2
+            codes = images.codes(i)
+            counts = confident_counts(codes, images.probs(i), thresholds, n_jobs=1)
+            passes = Passes(FedRows(EncodedLabels(codes, classes, names_given=False), stats, counts))
+            flagged = RULES[filter_by].select(passes, FlagPlan(passes, filter_by))
+            coarse[i] = flagged.mask_in(passes).reshape(images.shape)
 
         _each_image(flag, images.num_images, n_jobs, verbose, "flagging pixels")
     logger.debug("%d pixels flagged", int(coarse.sum()))
@@ -290,7 +292,7 @@ def _lowest_self_confidence(
             histogram.__iadd__(bins)
 
     _each_image(count, images.num_images, n_jobs, verbose, "counting pixels")
-    wanted = _scaled_off_diagonal(joint, images.num_images * images.pixels)
+    wanted = num_issues_off_diagonal(joint, images.num_images * images.pixels)
     coarse = np.zeros((images.num_images, *images.shape), dtype=bool)
     if wanted == 0:
         return coarse

@@ -40,14 +40,10 @@ from typing import Any
 
 import numpy as np
 
-from labelaudit._kernels import (
-    CountsPass,
-    MarginPass,
-    StatisticsPass,
-    run_pass,
-    sample_stride,
-)
+from labelaudit._kernels import StatisticsPass, counts_pass, run_pass
+from labelaudit._passes import FedRows, Passes
 from labelaudit._validate import (
+    EncodedLabels,
     as_pred_probs,
     check_choice,
     check_classes,
@@ -58,7 +54,7 @@ from labelaudit._validate import (
     check_two_classes,
     encode_labels,
 )
-from labelaudit.filter import PrunePlan
+from labelaudit.filter import RULES, FlagPlan
 
 logger = logging.getLogger(__name__)
 
@@ -136,7 +132,8 @@ class LabelIssueFinder:
         self._codes: list[np.ndarray] = []  # labels of the first pass, then one array
         self._offset = 0
         self._task: Any = None  # the pass being fed; made when the first batch shows K
-        self._class_mask: np.ndarray | None = None
+        self._passes: Passes | None = None  # what passes 1 and 2 found, once they have run
+        self._plan: FlagPlan | None = None
 
     def __repr__(self) -> str:
         state = (
@@ -157,7 +154,7 @@ class LabelIssueFinder:
             if self.classes is not None:
                 self.classes = check_classes(self.classes, self._num_classes)
             self._task = StatisticsPass(
-                self._num_classes, keep_self_confidence=self.filter_by in ("prune_by_class", "both")
+                self._num_classes, keep_self_confidence=self._options["keep_self_confidence"]
             )
         if probs.shape[1] != self._num_classes:
             raise ValueError(
@@ -201,7 +198,7 @@ class LabelIssueFinder:
         elif self.num_passes_ == 2:
             self._after_counts()
         elif self._task.finish():
-            self._finish(self._class_mask & self._task.flagged(self.num_examples_))
+            self._finish()
         logger.debug("%r", self)
 
     def fit(self, batches: Callable[[], Iterable[tuple[Any, Any]]]) -> LabelIssueFinder:
@@ -212,49 +209,45 @@ class LabelIssueFinder:
             self.end_pass()
         return self
 
+    @property
+    def _options(self) -> dict[str, bool]:
+        return RULES[self.filter_by].pass_options
+
     def _after_statistics(self) -> None:
         self.labels_ = np.concatenate(self._codes)
         self._codes = []
         self.num_examples_ = len(self.labels_)
         self._statistics = self._task.result()
-        known = self.classes if self.classes is not None else np.arange(self._num_classes)
-        check_two_classes(self._statistics.counts, known)
+        self._labels = EncodedLabels(
+            self.labels_,
+            self.classes if self.classes is not None else np.arange(self._num_classes),
+            names_given=self.classes is not None,
+        )
+        check_two_classes(self._statistics.counts, self._labels.classes)
         self.thresholds_ = self._statistics.thresholds
-        with_sample = self.filter_by in ("prune_by_noise_rate", "both")
-        self._task = CountsPass(
-            self.thresholds_,
-            with_agrees=self.filter_by in ("predicted_neq_given", "prune_by_class", "both"),
-            sample_stride=sample_stride(self.num_examples_, len(self.thresholds_)) if with_sample else 0,
-            lowest_value=self._statistics.lowest_value,
+        self._task = counts_pass(
+            self.thresholds_, self.num_examples_, with_agrees=self._options["with_agrees"],
+            with_sample=self._options["with_sample"], lowest_value=self._statistics.lowest_value,
         )
 
     def _after_counts(self) -> None:
         counts = self._task.result()
         self.confident_joint_ = counts.confident_joint
-        n = self.num_examples_
-        if self.filter_by == "predicted_neq_given":
-            self._finish(~counts.agrees)
-            return
-        if self.filter_by == "confident_learning":
-            mask = np.zeros(n, dtype=bool)
-            mask[counts.off_diagonal_rows] = True
-            self._finish(mask)
-            return
-        plan = PrunePlan(
-            self.filter_by, self._statistics.counts, counts.joint,
-            confident_joint=None, frac_noise=self.frac_noise,
-            min_examples_per_class=self.min_examples_per_class, num_to_remove_per_class=None,
+        self._passes = Passes(FedRows(self._labels, self._statistics, counts))
+        self._plan = FlagPlan(
+            self._passes, self.filter_by, frac_noise=self.frac_noise,
+            min_examples_per_class=self.min_examples_per_class,
         )
-        self._class_mask = plan.class_mask(self.labels_, self._statistics.self_confidence, counts.agrees)
-        if plan.per_cell is None:
-            self._finish(self._class_mask)
+        if self._plan.margin_pass is None:
+            self._finish()
             return
-        self._task = MarginPass(
-            plan.per_cell, plan.label_counts, counts.sample, self._statistics.lowest_value
-        )
+        self._task = self._plan.margin_pass
 
-    def _finish(self, mask: np.ndarray) -> None:
-        self.label_issues_ = mask
+    def _finish(self) -> None:
+        """Select the rows by the rule of :func:`labelaudit.find_label_issues`."""
+        flagged = RULES[self.filter_by].select(self._passes, self._plan)
+        self.label_issues_ = flagged.mask_in(self._passes)
         self.done = True
         self._task = None
-        self._class_mask = None
+        self._passes = None
+        self._plan = None

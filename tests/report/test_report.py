@@ -20,6 +20,7 @@ from labelaudit.report import (
     plot_label_quality,
     plot_noise_matrix,
     report_folder,
+    summary_to_html,
 )
 
 ENV = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
@@ -93,7 +94,7 @@ def test_summary_and_audit_to_html(tmp_path):
     labels = np.array([0, 0, 0, 1, 1, 1])
     pred_probs = np.array([[0.9, 0.1], [0.8, 0.2], [0.1, 0.9], [0.2, 0.8], [0.3, 0.7], [0.7, 0.3]])
     summary = health_summary(labels, pred_probs, class_names=["cat", "dog"], verbose=False)
-    page = summary.to_html(tmp_path / "health.html").read_text()
+    page = summary_to_html(summary, tmp_path / "health.html").read_text()
     assert "cat" in page and "<svg" in page
     audit = Audit(data={"y": labels, "x": [0.1, 0.2, 0.3, 0.4, 0.5, 0.6]}, label="y")
     audit.run(pred_probs=pred_probs, issue_types=["label"], verbose=False)

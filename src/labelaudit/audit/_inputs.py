@@ -14,10 +14,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from labelaudit._passes import Passes
 from labelaudit._validate import EncodedLabels, as_pred_probs, encode_labels
 from labelaudit.audit._knn import KnnGraph, build_knn_graph, graph_from_csr
 from labelaudit.audit._rows import RowFunction, row_pass
-from labelaudit.noise import Passes
 
 logger = logging.getLogger(__name__)
 

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from labelaudit._passes import open_passes as Passes
 from labelaudit._validate import as_pred_probs, check_choice, check_n_jobs
 from labelaudit.audit._base import Check, CheckResult, available_checks, get_check
 from labelaudit.audit._inputs import AuditInputs, as_features, as_frame, encode_audit_labels
@@ -24,7 +25,6 @@ from labelaudit.io import (
     read_results,
     write_audit_record,
 )
-from labelaudit.noise import Passes
 
 logger = logging.getLogger(__name__)
 

@@ -14,7 +14,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from labelaudit._kernels import SCORE_METHODS, largest_margin_rows, smallest_per_group
+from labelaudit._kernels import SCORE_METHODS
+from labelaudit._passes import Passes, open_passes
 from labelaudit._validate import check_choice, check_two_classes
 from labelaudit.audit._base import Check, CheckResult, register_check
 from labelaudit.audit._inputs import AuditInputs
@@ -26,8 +27,7 @@ from labelaudit.audit._rows import (
     predicted_labels,
     row_pass,
 )
-from labelaudit.filter import PrunePlan, check_filter_options
-from labelaudit.noise import Passes, num_label_issues
+from labelaudit.filter import RULES, FlagPlan, check_filter_options
 
 
 def knn_pred_probs(graph: KnnGraph, codes: np.ndarray, num_classes: int) -> np.ndarray:
@@ -53,41 +53,11 @@ def knn_pred_probs(graph: KnnGraph, codes: np.ndarray, num_classes: int) -> np.n
     return (counts + 1.0 / num_classes) / (graph.k + 1.0)
 
 
-def label_issue_mask(
-    passes: Passes, filter_by: str, frac_noise: float, scores: dict[str, np.ndarray]
-) -> np.ndarray:
-    """The mask of :func:`labelaudit.find_label_issues` over already opened ``passes``.
-
-    ``passes`` keep self-confidence and the row sample; ``scores`` hold the ``low_*`` rules'
-    label quality scores (see :func:`_row_functions`). Other options are the defaults.
-    """
-    n = passes.num_examples
-    codes = passes.labels.codes
-    if filter_by == "predicted_neq_given":
-        return ~passes.counts.agrees
-    mask = np.zeros(n, dtype=bool)
-    if filter_by == "confident_learning":
-        mask[passes.counts.off_diagonal_rows] = True
-        return mask
-    if filter_by in ("low_normalized_margin", "low_self_confidence"):
-        num = num_label_issues(
-            codes, passes.pred_probs, estimation_method="off_diagonal_custom",
-            confident_joint=passes.counts.confident_joint, n_jobs=passes.n_jobs,
-        )
-        key = scores[label_score_name(filter_by.removeprefix("low_"))]
-        mask[smallest_per_group(np.zeros(n, dtype=np.int64), key, np.array([num]))] = True
-        return mask
-    plan = PrunePlan(
-        filter_by, passes.class_counts, passes.counts.joint, confident_joint=None,
-        frac_noise=frac_noise, min_examples_per_class=1, num_to_remove_per_class=None,
-    )
-    mask = plan.class_mask(codes, passes.stats.self_confidence, passes.counts.agrees)
-    if plan.per_cell is not None:
-        mask &= largest_margin_rows(
-            codes, passes.pred_probs, plan.per_cell, plan.label_counts, passes.counts.sample,
-            n_jobs=passes.n_jobs, lowest_value=passes.stats.lowest_value,
-        )
-    return mask
+def label_issue_mask(passes: Passes, filter_by: str, frac_noise: float) -> np.ndarray:
+    """The mask of :func:`labelaudit.find_label_issues` over already opened ``passes`` (which
+    keep what every rule needs: self-confidence and the row sample); other options the defaults."""
+    plan = FlagPlan(passes, filter_by, frac_noise=frac_noise)
+    return np.asarray(RULES[filter_by].select(passes, plan).mask_in(passes))
 
 
 def _check_options(filter_by: str, frac_noise: Any, method: str) -> float:
@@ -96,12 +66,9 @@ def _check_options(filter_by: str, frac_noise: Any, method: str) -> float:
     return check_filter_options(filter_by, frac_noise, 1, None, None, None, None)[0]
 
 
-def _row_functions(codes: np.ndarray, filter_by: str, method: str) -> dict[str, RowFunction]:
-    """What the label check reads per row: the predicted label and the scores it needs."""
-    wanted = {**predicted_labels(), **label_scores(codes, method)}
-    if filter_by.startswith("low_"):
-        wanted.update(label_scores(codes, filter_by.removeprefix("low_")))
-    return wanted
+def _row_functions(codes: np.ndarray, method: str) -> dict[str, RowFunction]:
+    """What the label check reads per row: the predicted label and its score."""
+    return {**predicted_labels(), **label_scores(codes, method)}
 
 
 @register_check
@@ -128,7 +95,7 @@ class LabelCheck(Check):
         _check_options(filter_by, frac_noise, method)
         if inputs.pred_probs is None:
             return {}
-        return _row_functions(inputs.labels.codes, filter_by, method)
+        return _row_functions(inputs.labels.codes, method)
 
     def run(
         self, inputs: AuditInputs, *, filter_by: str, frac_noise: float, method: str
@@ -159,16 +126,15 @@ class LabelCheck(Check):
             notes = [*notes, f"every row left out: {err}"]
             rows = rows[:0]
         if len(rows):
-            functions = _row_functions(codes, filter_by, method)
+            functions = _row_functions(codes, method)
             if inputs.pred_probs is not None:  # the audit's passes and per-row values
                 passes, values = inputs.passes, inputs.row_values(functions)
             else:
-                passes = Passes(
-                    codes, pred_probs, n_jobs=inputs.n_jobs, keep_self_confidence=True,
-                    with_sample=True,
+                passes = open_passes(
+                    codes, pred_probs, n_jobs=inputs.n_jobs, **RULES[filter_by].pass_options
                 )
                 values = row_pass(pred_probs, functions, n_jobs=inputs.n_jobs, validate=False)
-            is_issue[rows] = label_issue_mask(passes, filter_by, frac_noise, values)
+            is_issue[rows] = label_issue_mask(passes, filter_by, frac_noise)
             score[rows] = values[label_score_name(method)]
             predicted[rows] = values["predicted_label"]
         classes = labels.classes

@@ -20,11 +20,11 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from labelaudit._passes import open_passes as Passes
 from labelaudit._validate import as_pred_probs, check_choice
 from labelaudit.audit._base import Check, CheckResult, register_check
 from labelaudit.audit._inputs import AuditInputs, as_features
 from labelaudit.audit._rows import RowFunction, row_pass
-from labelaudit.noise import Passes
 from labelaudit.rank import adjustment_thresholds
 
 logger = logging.getLogger(__name__)

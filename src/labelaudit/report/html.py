@@ -35,6 +35,7 @@ from labelaudit.report.plots import MAX_CLASSES, busiest_classes, short_name
 
 if TYPE_CHECKING:  # pragma: no cover
     from labelaudit.audit.core import Audit
+    from labelaudit.health import HealthSummary
 
 logger = logging.getLogger(__name__)
 
@@ -658,8 +659,19 @@ def report_folder(folder: str | Path, out: str | Path | None = None, *, argument
     return write_report(path, load_findings(folder))
 
 
-def summary_to_html(health: dict[str, Any], path: str | Path) -> Path:
-    """Write the report of a :class:`~labelaudit.HealthSummary` alone (from its ``to_dict()``)."""
+def summary_to_html(summary: HealthSummary | dict[str, Any], path: str | Path) -> Path:
+    """Write the report of a :class:`~labelaudit.HealthSummary` alone (or of its ``to_dict()``).
+
+    Examples
+    --------
+    >>> import tempfile, numpy as np
+    >>> from labelaudit import health_summary
+    >>> pred_probs = np.array([[.9, .1], [.8, .2], [.1, .9], [.2, .8], [.3, .7], [.7, .3]])
+    >>> summary = health_summary([0, 0, 0, 1, 1, 1], pred_probs, verbose=False)
+    >>> summary_to_html(summary, Path(tempfile.mkdtemp()) / "health.html").name
+    'health.html'
+    """
+    health = summary if isinstance(summary, dict) else summary.to_dict()
     findings = Findings(
         "Label health", int(health["num_examples"]), list(health["class_names"]), {}, health=health
     )
