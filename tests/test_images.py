@@ -95,7 +95,8 @@ def test_audit_a_folder_finds_the_misfiled_images(digits, tmp_path):
     from labelaudit.review.app import ReviewState
 
     first = ReviewState(tmp_path / "out").issues(0, 1)["issues"][0]
-    assert first["example"]["kind"] == "image" and first["example"]["src"].startswith("data:image/png")
+    assert first["example"]["src"] == f"/api/examples/{first['row']}/image"
+    assert "data:image/png;base64," in (tmp_path / "out" / "report.html").read_text()  # thumbnails
     cleaned = run("export", "out", "--out", "cleaned.csv", cwd=tmp_path)
     assert cleaned.returncode == 0 and pd.read_csv(tmp_path / "cleaned.csv").shape == (0, 6)  # none decided
 
