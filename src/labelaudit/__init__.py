@@ -52,7 +52,7 @@ _SUBMODULES = {
     "detection", "streaming", "audit", "models", "report", "review", "dask",
 }
 
-__all__ = [*_EXPORTS, "__version__"]  # noqa: PLE0605
+__all__ = [*_EXPORTS, "__version__"]
 
 
 def __getattr__(name: str) -> Any:

@@ -35,7 +35,6 @@ import functools
 import math
 import os
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
@@ -43,6 +42,7 @@ import numpy as np
 
 from labelaudit._cells import Cells, run_starts
 from labelaudit._config import get_config
+from labelaudit._threads import thread_map
 from labelaudit._validate import ROW_SUM_TOLERANCE, VALUE_TOLERANCE, check_probability_block
 
 T = TypeVar("T")
@@ -109,13 +109,8 @@ def map_blocks(
     inside the per-block work, and results are consumed in block order either way.
     """
     bounds = block_bounds(*shape, chunk_rows=chunk_rows)
-    workers = min(resolve_n_jobs(n_jobs), len(bounds))
-    if workers <= 1 or shape[0] * shape[1] < PARALLEL_MIN_VALUES:
-        for start, stop in bounds:
-            yield func(start, stop)
-        return
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        yield from pool.map(lambda b: func(*b), bounds)
+    workers = resolve_n_jobs(n_jobs) if shape[0] * shape[1] >= PARALLEL_MIN_VALUES else 1
+    yield from thread_map(lambda b: func(*b), bounds, workers)
 
 
 def read_block(pred_probs: Any, start: int, stop: int) -> np.ndarray:

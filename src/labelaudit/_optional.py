@@ -17,7 +17,6 @@ labelaudit._optional.MissingDependency: writing parquet requires pyarrow: pip in
 
 from __future__ import annotations
 
-import importlib
 from types import ModuleType
 
 EXTRAS = {
@@ -40,16 +39,18 @@ def install_hint(name: str) -> str:
     return f"pip install 'labelaudit[{EXTRAS[name.split('.')[0]]}]'"
 
 
-def import_optional(name: str, purpose: str) -> ModuleType:
+def import_optional(name: str, purpose: str, *, otherwise: str = "") -> ModuleType:
     """Import the optional module ``name`` (e.g. ``"dask.array"``) for ``purpose``.
 
     Raises
     ------
     MissingDependency
-        When it is not installed: "<purpose> requires <package>: pip install 'labelaudit[<extra>]'".
+        When it is not installed: "<purpose> requires <package>: pip install 'labelaudit[<extra>]'"
+        and, when given, ", or <otherwise>".
     """
-    try:
-        return importlib.import_module(name)
+    try:  # through __import__, as an ``import`` statement would
+        return __import__(name, fromlist=["__name__"])
     except ImportError:
         package = name.split(".")[0]
-        raise MissingDependency(f"{purpose} requires {package}: {install_hint(name)}") from None
+        alternative = f", or {otherwise}" if otherwise else ""
+        raise MissingDependency(f"{purpose} requires {package}: {install_hint(name)}{alternative}") from None

@@ -32,7 +32,7 @@ def _plain(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
 
 
-def _shorten(values: Sequence[Any], limit: int = 5) -> str:
+def shorten(values: Sequence[Any], limit: int = 5) -> str:
     shown = ", ".join(repr(_plain(v)) for v in values[:limit])
     return f"[{shown}{', ...' if len(values) > limit else ''}]"
 
@@ -379,7 +379,7 @@ def check_class_names(class_names: Any, num_classes: int) -> list[Any]:
     return names
 
 
-def _as_label_array(labels: Any) -> np.ndarray:
+def as_label_array(labels: Any) -> np.ndarray:
     labels = from_framework(labels)
     if isinstance(labels, (str, bytes)) or not hasattr(labels, "__len__"):
         raise TypeError(f"labels must be a 1-D array of class labels; found {type(labels).__name__}.")
@@ -422,7 +422,7 @@ def encode_labels(
     which index is which class; without it the sorted unique labels are used when their number
     equals ``num_classes``, with a warning that says so.
     """
-    arr = _as_label_array(labels)
+    arr = as_label_array(labels)
     if _has_missing(arr):
         raise ValueError("labels contain missing values (NaN or None); give every example a label.")
     if classes is not None:
@@ -451,7 +451,7 @@ def encode_labels(
         if arr.dtype.kind == "u":  # signed, and no wider than needed (uint8 pixel masks: int16)
             arr = arr.astype(np.int64 if arr.itemsize == 8 else np.promote_types(arr.dtype, np.int8))
         return EncodedLabels(codes=arr, classes=np.arange(num_classes), names_given=False)
-    unique = np.unique(arr.astype(str) if arr.dtype.kind in "US" else _sortable(arr))
+    unique = np.unique(arr.astype(str) if arr.dtype.kind in "US" else sortable(arr))
     if len(unique) != num_classes:
         raise ValueError(
             f"labels hold {len(unique)} distinct class names but {shape}, so which {unit} is "
@@ -459,7 +459,7 @@ def encode_labels(
         )
     warnings.warn(
         f"classes= not given: the {unit}s are taken to be the sorted unique labels "
-        f"{_shorten(list(unique))}. Pass classes= to state their order and silence this.",
+        f"{shorten(list(unique))}. Pass classes= to state their order and silence this.",
         UserWarning,
         stacklevel=3,
     )
@@ -476,7 +476,7 @@ def check_labels_in_parts(dtype: Any, classes: Any, parts: str) -> None:
         )
 
 
-def _sortable(arr: np.ndarray) -> np.ndarray:
+def sortable(arr: np.ndarray) -> np.ndarray:
     try:
         return np.array(sorted(set(arr.tolist())), dtype=object)
     except TypeError:
@@ -502,7 +502,7 @@ def _encode_with_classes(arr: np.ndarray, classes: np.ndarray) -> EncodedLabels:
             "indices need no classes="
         )
         raise ValueError(
-            f"labels contain {_shorten(unknown)}, which are not in classes {_shorten(classes.tolist())}; "
+            f"labels contain {shorten(unknown)}, which are not in classes {shorten(classes.tolist())}; "
             f"add them to classes (with a pred_probs column each){hint}."
         ) from None
     return EncodedLabels(codes=codes, classes=classes, names_given=True)
@@ -552,8 +552,8 @@ def check_column_names(columns: Any, labels: EncodedLabels) -> None:
     names, assumed = [str(c) for c in columns], [str(c) for c in labels.classes]
     if names != assumed and sorted(names) == sorted(assumed):
         raise ValueError(
-            f"pred_probs has columns {_shorten(list(columns))}, but without classes= its columns "
-            f"are taken to be the sorted labels {_shorten(assumed)}; pass "
+            f"pred_probs has columns {shorten(list(columns))}, but without classes= its columns "
+            f"are taken to be the sorted labels {shorten(assumed)}; pass "
             "classes=list(pred_probs.columns)."
         )
 
@@ -612,3 +612,23 @@ def check_class_count_vector(name: str, value: Any, num_classes: int) -> np.ndar
             f"{name} must be {num_classes} non-negative integers (one per class); found {arr.tolist()!r}."
         )
     return arr.astype(np.int64)
+
+
+def check_threshold(threshold: Any) -> float:
+    """A positive number of robust standard deviations (the audit checks' ``threshold``)."""
+    if (
+        isinstance(threshold, bool)
+        or not isinstance(threshold, (int, float, np.number))
+        or not threshold > 0
+    ):
+        raise ValueError(
+            f"threshold={threshold!r} is not valid; use a positive number of robust standard deviations."
+        )
+    return float(threshold)
+
+
+def check_k(k: Any) -> int:
+    """A positive number of neighbours."""
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+        raise ValueError(f"k={k!r} is not valid; use a positive number of neighbours such as 10.")
+    return int(k)

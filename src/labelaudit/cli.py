@@ -321,10 +321,11 @@ def _stage_results(
 ) -> list[Path]:
     """Stage the issues, health.json, the examples (when they are not the user's table), any
     ``extra`` JSON documents and report.html in ``run``, then commit them."""
+    from labelaudit._json import plain
     from labelaudit.io import Dataset, file_sha256
     from labelaudit.models import check_against_chance
     from labelaudit.report import render_html
-    from labelaudit.report._findings import Examples, demo_note, label_findings, plain, text_columns
+    from labelaudit.report._findings import Examples, demo_note, label_findings, text_columns
 
     chance = check_against_chance(data.codes, data.pred_probs)
     health = {**health, "model_check": chance.to_dict()}

@@ -60,13 +60,10 @@ from typing import Any
 
 import numpy as np
 
-try:
-    import dask
-    import dask.array as da
-except ImportError as err:  # pragma: no cover - exercised only without the extra
-    raise ImportError(
-        "labelaudit.dask requires dask: pip install 'labelaudit[dask]'"
-    ) from err
+from labelaudit._optional import import_optional
+
+dask = import_optional("dask", "labelaudit.dask")
+da = import_optional("dask.array", "labelaudit.dask")
 
 from labelaudit import filter, health, noise, rank
 from labelaudit._passes import is_dask_array

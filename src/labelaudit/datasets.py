@@ -10,8 +10,8 @@ from typing import Any
 
 import numpy as np
 
-from labelaudit._validate import check_fraction
 from labelaudit._cells import apportion
+from labelaudit._validate import check_fraction
 
 _MAX_TRIES = 10_000
 

@@ -170,7 +170,7 @@ def _score_boxes(given: _ImageBoxes, predicted: _ImageBoxes, iou_threshold: floa
     return _BoxScores(missing=missing, swap=swap, location=location)
 
 
-def _check_threshold(iou_threshold: Any) -> float:
+def check_threshold(iou_threshold: Any) -> float:
     value = check_fraction("iou_threshold", iou_threshold)
     if value == 0:
         raise ValueError("iou_threshold=0 would match boxes that do not overlap; use e.g. 0.5.")
@@ -205,7 +205,7 @@ def issue_scores(labels: Any, predictions: Any, *, iou_threshold: float = 0.5) -
        missing  swap  location  label_quality
     0      1.0   0.7       0.8            0.7
     """
-    threshold = _check_threshold(iou_threshold)
+    threshold = check_threshold(iou_threshold)
     rows = []
     for given, predicted in _check_inputs(labels, predictions):
         boxes = _score_boxes(given, predicted, threshold)
@@ -314,7 +314,7 @@ def class_summary(
     1   dog          0              2            1            0                  0
     """
     threshold = check_fraction("threshold", threshold)
-    iou = _check_threshold(iou_threshold)
+    iou = check_threshold(iou_threshold)
     checked = _check_inputs(labels, predictions)
     largest = max(max(g.labels.max(initial=-1), p.labels.max(initial=-1)) for g, p in checked)
     k = len(class_names) if class_names is not None else int(largest) + 1

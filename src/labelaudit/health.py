@@ -16,7 +16,6 @@ calibrated confident joint divided by ``n``):
 from __future__ import annotations
 
 import html
-import math
 import sys
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,6 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from labelaudit._json import plain
 from labelaudit._passes import open_passes
 from labelaudit._validate import (
     as_pred_probs,
@@ -269,19 +269,6 @@ def overall_label_health_score(
     return float(np.trace(q.joint))
 
 
-def _plain(value: Any) -> Any:
-    """numpy and pandas values as JSON-ready Python types (NaN becomes None)."""
-    if isinstance(value, np.ndarray):
-        return [_plain(v) for v in value.tolist()]
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    return value
-
-
 @dataclass(frozen=True)
 class HealthSummary:
     """The health of a dataset's labels; see the module documentation for every figure.
@@ -358,16 +345,16 @@ class HealthSummary:
             "num_classes": len(self.classes),
             "overall_label_health_score": self.overall_label_health_score,
             "num_label_issues": self.num_label_issues,
-            "class_names": _plain(list(self.class_names)),
-            "classes": [{k: _plain(v) for k, v in r.items()} for r in self.classes.to_dict("records")],
+            "class_names": plain(list(self.class_names)),
+            "classes": [{k: plain(v) for k, v in r.items()} for r in self.classes.to_dict("records")],
             "overlapping_classes": [
-                {k: _plain(v) for k, v in r.items()} for r in self.overlapping_classes.to_dict("records")
+                {k: plain(v) for k, v in r.items()} for r in self.overlapping_classes.to_dict("records")
             ],
-            "joint": _plain(self.joint),
-            "confident_joint": _plain(self.confident_joint),
-            "noise_matrix": _plain(self.noise_matrix),
-            "inverse_noise_matrix": _plain(self.inverse_noise_matrix),
-            "py": _plain(self.py),
+            "joint": plain(self.joint),
+            "confident_joint": plain(self.confident_joint),
+            "noise_matrix": plain(self.noise_matrix),
+            "inverse_noise_matrix": plain(self.inverse_noise_matrix),
+            "py": plain(self.py),
         }
 
 

@@ -44,8 +44,7 @@ from tqdm.auto import tqdm
 from labelaudit._validate import (
     PREDICT_METHODS,
     EncodedLabels,
-    _as_label_array,
-    _sortable,
+    as_label_array,
     check_bool,
     check_choice,
     check_classes,
@@ -56,6 +55,7 @@ from labelaudit._validate import (
     check_no_gaps,
     check_two_classes,
     encode_labels,
+    sortable,
 )
 from labelaudit.filter import find_label_issues
 from labelaudit.rank import get_label_quality_scores
@@ -78,7 +78,7 @@ def class_encoding(labels: Any, classes: Any = None) -> EncodedLabels:
     if classes is not None:
         known = check_classes(classes, None)
         return encode_labels(labels, len(known), classes=known)
-    arr = _as_label_array(labels)
+    arr = as_label_array(labels)
     if arr.dtype.kind in "iuf":
         finite = arr[np.isfinite(arr)] if arr.dtype.kind == "f" else arr
         enc = encode_labels(arr, int(finite.max()) + 1 if finite.size else 1)
@@ -88,7 +88,7 @@ def class_encoding(labels: Any, classes: Any = None) -> EncodedLabels:
             f"given, or classes=range({enc.num_classes}) to keep the empty columns",
         )
         return enc
-    unique = np.unique(arr) if arr.dtype.kind in "US" else _sortable(arr)
+    unique = np.unique(arr) if arr.dtype.kind in "US" else sortable(arr)
     return encode_labels(arr, len(unique), classes=unique)
 
 

@@ -30,7 +30,6 @@ Ties are broken as in the core: by (score, row index), and within a class by the
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 import numpy as np
@@ -45,9 +44,9 @@ from labelaudit._kernels import (
     score_block,
     self_confidence_dtype,
 )
+from labelaudit._threads import thread_map
 from labelaudit._validate import (
     VALUE_TOLERANCE,
-    _shorten,
     as_pred_probs,
     check_bool,
     check_choice,
@@ -55,6 +54,7 @@ from labelaudit._validate import (
     check_fraction,
     check_n_jobs,
     check_nonnegative_int,
+    shorten,
 )
 from labelaudit.filter import FILTER_METHODS
 from labelaudit.filter import find_label_issues as _find_binary_issues
@@ -153,8 +153,7 @@ class _MultiLabelData:
             with config_context(**settings):
                 return func(k, 1)
 
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            return list(pool.map(run, range(self.num_classes)))
+        return list(thread_map(run, range(self.num_classes), workers))
 
     def issues_per_class(self, **kwargs: Any) -> list[np.ndarray]:
         """For each class, the sorted rows the core flags in its one-vs-rest problem."""
@@ -202,7 +201,7 @@ def _indicator(labels: Any, num_examples: int, class_names: list[Any]) -> np.nda
             if c not in position or isinstance(c, bool):
                 raise ValueError(
                     f"labels[{i}] contains {c!r}, which is not a class of pred_probs (classes "
-                    f"{_shorten(class_names)}); use column indices 0..{k - 1} or pass classes= "
+                    f"{shorten(class_names)}); use column indices 0..{k - 1} or pass classes= "
                     "with the class of each pred_probs column."
                 )
             out[i, position[c]] = True
@@ -227,7 +226,7 @@ def _from_indicator(labels: np.ndarray, num_examples: int, num_classes: int) -> 
     if not binary.all():
         bad = labels[~binary]
         raise ValueError(
-            f"an indicator matrix of labels must hold only 0 and 1; found {_shorten(list(bad))}. "
+            f"an indicator matrix of labels must hold only 0 and 1; found {shorten(list(bad))}. "
             "Binarise it (e.g. labels > 0.5) or pass a list of lists of classes."
         )
     return labels.astype(bool)

@@ -80,7 +80,7 @@ def _as_targets(name: str, values: Any) -> np.ndarray:
     return arr
 
 
-def _check_k(k: Any) -> int:
+def check_k(k: Any) -> int:
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= MAX_NEIGHBOURS:
         raise ValueError(
             f"k={k!r} is not valid; use a number of neighbours from 1 to {MAX_NEIGHBOURS} "
@@ -181,7 +181,7 @@ def get_label_quality_scores(
     array([0.287, 1.   , 0.287, 0.472])
     """
     check_choice("method", method, REGRESSION_METHODS)
-    k = _check_k(k)
+    k = check_k(k)
     n_jobs = check_n_jobs(n_jobs)
     y = _as_targets("labels", labels)
     pred = _as_targets("predictions", predictions)
@@ -320,7 +320,7 @@ class RegressionCleanLearning(RegressorMixin, BaseEstimator):
     def fit(self, X: Any, y: Any) -> RegressionCleanLearning:
         """Find label issues, choose how many to drop, and fit ``model`` on the rest."""
         check_choice("method", self.method, REGRESSION_METHODS)
-        _check_k(self.k)
+        check_k(self.k)
         n_jobs = check_n_jobs(self.n_jobs)
         fractions = _check_drop_fractions(self.drop_fractions)
         y = _as_targets("y", y)

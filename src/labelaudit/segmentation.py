@@ -31,7 +31,6 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -56,6 +55,7 @@ from labelaudit._structured import (
     explained,
     pool_scores,
 )
+from labelaudit._threads import thread_map
 from labelaudit._validate import EncodedLabels, check_choice, check_n_jobs, check_two_classes
 from labelaudit.filter import RULES, FlagPlan
 from labelaudit.noise import num_issues_off_diagonal
@@ -174,9 +174,8 @@ def _each_image(
                 work(i)
                 bar.update()
             return
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            for _ in pool.map(work, range(num_images)):
-                bar.update()
+        for _ in thread_map(work, range(num_images), workers):
+            bar.update()
 
 
 def find_label_issues(

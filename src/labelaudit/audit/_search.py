@@ -26,12 +26,13 @@ at distance 0.
 from __future__ import annotations
 
 import logging
-from concurrent.futures import ThreadPoolExecutor
 from itertools import pairwise
 from typing import Any
 
 import numpy as np
 from scipy import sparse
+
+from labelaudit._threads import thread_map
 
 logger = logging.getLogger(__name__)
 
@@ -351,11 +352,7 @@ def block_rows_for(base_rows: int, d: int) -> int:
 
 def run_blocks(work: Any, items: Any, workers: int) -> list[Any]:
     """``[work(item) for item in items]``, on ``workers`` threads when more than one."""
-    items = list(items)
-    if workers <= 1 or len(items) <= 1:
-        return [work(item) for item in items]
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(work, items))
+    return list(thread_map(work, items, workers))
 
 
 def _center(points: np.ndarray) -> np.ndarray:

@@ -11,9 +11,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from labelaudit._validate import check_threshold
 from labelaudit.audit._base import Check, CheckResult, register_check
 from labelaudit.audit._inputs import AuditInputs
-from labelaudit.audit.outlier import _check_threshold
 
 
 @register_check
@@ -29,7 +29,7 @@ class ClassImbalanceCheck(Check):
     params: ClassVar[dict[str, Any]] = {"threshold": 0.1}
 
     def run(self, inputs: AuditInputs, *, threshold: float) -> CheckResult:
-        threshold = _check_threshold(threshold)
+        threshold = check_threshold(threshold)
         counts = inputs.labels.counts()
         present = counts[counts > 0]
         expected = inputs.num_examples / len(present)

@@ -13,11 +13,10 @@ import numpy as np
 import pandas as pd
 
 from labelaudit._passes import open_passes as Passes
-from labelaudit._validate import as_pred_probs, check_choice, check_n_jobs
+from labelaudit._validate import as_pred_probs, check_choice, check_k, check_n_jobs
 from labelaudit.audit._base import Check, CheckResult, available_checks, get_check
 from labelaudit.audit._inputs import AuditInputs, as_features, as_frame, encode_audit_labels
 from labelaudit.audit._knn import SEARCH_METHODS, KnnGraph
-from labelaudit.audit.outlier import _check_k
 from labelaudit.io import (
     FolderError,
     flagged_rows,
@@ -223,7 +222,7 @@ class Audit:
                 f"search='approximate' supports metric='euclidean' only; got metric={metric!r}."
             )
         inputs = self._inputs(
-            pred_probs, features, knn_graph, _check_k(k), metric, search, check_n_jobs(n_jobs)
+            pred_probs, features, knn_graph, check_k(k), metric, search, check_n_jobs(n_jobs)
         )
         available = inputs.available()
         steps = [(check, check(), params) for check, params in plan]

@@ -20,9 +20,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from labelaudit._validate import check_k
 from labelaudit.audit._base import Check, CheckResult, register_check
 from labelaudit.audit._inputs import AuditInputs
-from labelaudit.audit.outlier import _check_k
 
 
 def knn_shapley(
@@ -58,7 +58,7 @@ class DataValuationCheck(Check):
     default = False
 
     def run(self, inputs: AuditInputs, *, k: int) -> CheckResult:
-        k = _check_k(k)
+        k = check_k(k)
         graph = inputs.graph
         n = inputs.num_examples
         value = knn_shapley(graph.rows, graph.indices, inputs.labels.codes, k, n)

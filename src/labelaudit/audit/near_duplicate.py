@@ -18,9 +18,9 @@ import numpy as np
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
+from labelaudit._validate import check_threshold
 from labelaudit.audit._base import Check, CheckResult, register_check
 from labelaudit.audit._inputs import AuditInputs
-from labelaudit.audit.outlier import _check_threshold
 
 
 def near_duplicate_sets(
@@ -60,7 +60,7 @@ class NearDuplicateCheck(Check):
     params: ClassVar[dict[str, Any]] = {"threshold": 0.05}
 
     def run(self, inputs: AuditInputs, *, threshold: float) -> CheckResult:
-        threshold = _check_threshold(threshold)
+        threshold = check_threshold(threshold)
         graph = inputs.graph
         n = inputs.num_examples
         nearest = graph.distances[:, 0]

@@ -11,9 +11,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from labelaudit._validate import check_threshold
 from labelaudit.audit._base import Check, CheckResult, register_check
 from labelaudit.audit._inputs import AuditInputs
-from labelaudit.audit.outlier import _check_threshold
 
 
 def _describe(missing: np.ndarray, names: np.ndarray) -> np.ndarray:
@@ -45,7 +45,7 @@ class NullCheck(Check):
     params: ClassVar[dict[str, Any]] = {"threshold": 1.0}
 
     def run(self, inputs: AuditInputs, *, threshold: float) -> CheckResult:
-        threshold = _check_threshold(threshold)
+        threshold = check_threshold(threshold)
         missing = inputs.columns.isna().to_numpy()
         names = np.array([str(c) for c in inputs.columns.columns], dtype=object)
         count = missing.sum(axis=1)

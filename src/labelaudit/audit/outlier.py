@@ -21,7 +21,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from labelaudit._passes import open_passes as Passes
-from labelaudit._validate import as_pred_probs, check_choice
+from labelaudit._validate import as_pred_probs, check_choice, check_k, check_threshold
 from labelaudit.audit._base import Check, CheckResult, register_check
 from labelaudit.audit._inputs import AuditInputs, as_features
 from labelaudit.audit._rows import RowFunction, row_pass
@@ -106,24 +106,6 @@ def probability_strangeness(
     return values
 
 
-def _check_threshold(threshold: Any) -> float:
-    if (
-        isinstance(threshold, bool)
-        or not isinstance(threshold, (int, float, np.number))
-        or not threshold > 0
-    ):
-        raise ValueError(
-            f"threshold={threshold!r} is not valid; use a positive number of robust standard deviations."
-        )
-    return float(threshold)
-
-
-def _check_k(k: Any) -> int:
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-        raise ValueError(f"k={k!r} is not valid; use a positive number of neighbours such as 10.")
-    return int(k)
-
-
 class OutOfDistribution:
     """Score how unlike a reference (training) set new examples are.
 
@@ -198,8 +180,8 @@ class OutOfDistribution:
         """Learn the reference distribution from ``features`` or from ``pred_probs`` (+ ``labels``)."""
         from sklearn.neighbors import NearestNeighbors
 
-        k = _check_k(self.k)
-        threshold = _check_threshold(self.threshold)
+        k = check_k(self.k)
+        threshold = check_threshold(self.threshold)
         check_choice("method", self.method, OOD_METHODS)
         if (features is None) == (pred_probs is None):
             raise ValueError("fit needs exactly one of features= or pred_probs=.")
@@ -300,7 +282,7 @@ class OutlierCheck(Check):
     def run(
         self, inputs: AuditInputs, *, threshold: float, method: str, adjust_pred_probs: bool
     ) -> CheckResult:
-        threshold = _check_threshold(threshold)
+        threshold = check_threshold(threshold)
         check_choice("method", method, OOD_METHODS)
         n = inputs.num_examples
         values = np.full(n, np.nan)

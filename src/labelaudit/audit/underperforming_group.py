@@ -17,11 +17,11 @@ import numpy as np
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
+from labelaudit._validate import check_threshold
 from labelaudit.audit._base import Check, CheckResult, register_check
 from labelaudit.audit._inputs import AuditInputs
 from labelaudit.audit._knn import KnnGraph
 from labelaudit.audit._rows import RowFunction, label_scores
-from labelaudit.audit.outlier import _check_threshold
 
 
 def mutual_groups(graph: KnnGraph, min_group_size: int) -> np.ndarray:
@@ -85,7 +85,7 @@ class UnderperformingGroupCheck(Check):
     def run(
         self, inputs: AuditInputs, *, threshold: float, min_group_size: int | None
     ) -> CheckResult:
-        threshold = _check_threshold(threshold)
+        threshold = check_threshold(threshold)
         n = inputs.num_examples
         if min_group_size is None:
             min_group_size = max(20, n // 1000)

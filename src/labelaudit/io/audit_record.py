@@ -17,13 +17,14 @@ for :class:`labelaudit.Audit` and for the report alike.
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from labelaudit._json import plain
+from labelaudit._optional import import_optional
 from labelaudit._validate import check_choice
 from labelaudit.io.results import Dataset, Results, ResultsWriter
 from labelaudit.io.tables import file_sha256
@@ -31,29 +32,6 @@ from labelaudit.io.tables import file_sha256
 FORMAT_VERSION = 1
 FORMATS = ("parquet", "csv")
 META_FILE = "audit.json"
-
-
-def _jsonable(value: Any) -> Any:
-    """Plain JSON values: numpy scalars and arrays converted, NaN written as null."""
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple, np.ndarray)):
-        return [_jsonable(v) for v in (value.tolist() if isinstance(value, np.ndarray) else value)]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    return value
-
-
-def _require_pyarrow() -> None:
-    try:
-        import pyarrow  # noqa: F401
-    except ImportError:
-        raise ImportError(
-            "saving or loading an audit as parquet requires pyarrow: pip install "
-            "'labelaudit[parquet]', or save with format='csv'."
-        ) from None
 
 
 def flagged_rows(issues: pd.DataFrame, check: dict[str, Any]) -> pd.DataFrame:
@@ -87,7 +65,7 @@ def _stage_examples(
     name = f"examples.{format}"
     staged = run.stage_table(name, data, escape_formulas=False)
     labels = data[label] if label is not None else None
-    classes = [] if labels is None else sorted({_jsonable(v) for v in labels}, key=lambda v: (str(type(v)), v))
+    classes = [] if labels is None else sorted({plain(v) for v in labels}, key=lambda v: (str(type(v)), v))
     return Dataset(name, file_sha256(staged), label, classes, len(data))
 
 
@@ -105,14 +83,14 @@ def write_audit_record(
     """
     check_choice("format", format, FORMATS)
     if format == "parquet":
-        _require_pyarrow()
+        import_optional("pyarrow", "saving or loading an audit as parquet", otherwise="save with format='csv'")
     table = f"issues.{format}"
     meta = {
         "format_version": FORMAT_VERSION,
         "task": record["task"],
         "label": record["label"],
         "num_examples": record["num_examples"],
-        "checks": _jsonable(record["checks"]),
+        "checks": plain(record["checks"]),
         "issues_file": table,
         "issues_dtypes": {name: str(dtype) for name, dtype in issues.dtypes.items()},
     }
@@ -146,7 +124,7 @@ def read_audit_record(results: Results) -> tuple[dict[str, Any], pd.DataFrame]:
     dtypes = meta["issues_dtypes"]
     table = results.path(meta["issues_file"])
     if table.suffix == ".parquet":
-        _require_pyarrow()
+        import_optional("pyarrow", "saving or loading an audit as parquet", otherwise="save with format='csv'")
         issues = pd.read_parquet(table)
     else:
         text = [name for name, dtype in dtypes.items() if dtype in ("object", "str", "string")]

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import logging
-import math
 import struct
 import zlib
 from dataclasses import dataclass, field
@@ -21,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from labelaudit._json import plain
 from labelaudit.io import (
     Dataset,
     FolderError,
@@ -41,21 +41,6 @@ logger = logging.getLogger(__name__)
 ISSUE_COLUMNS = ["row", "given_label", "predicted_label", "score"]
 _TEXT_MIN_LENGTH = 30  # a string column whose values average this many characters is text
 _SNIPPET = 160
-
-
-def plain(value: Any) -> Any:
-    """A JSON-ready Python value: numpy scalars unwrapped, NaN and None as None.
-
-    Examples
-    --------
-    >>> plain(np.int64(3)), plain(float("nan")), plain(np.str_("cat"))
-    (3, None, 'cat')
-    """
-    if isinstance(value, np.generic):
-        value = value.item()
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return None
-    return value
 
 
 def png_data_uri(pixels: np.ndarray, max_value: float) -> str:

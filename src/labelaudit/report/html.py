@@ -24,12 +24,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from labelaudit._json import plain
 from labelaudit.report._findings import (
     ISSUE_COLUMNS,
     Findings,
     findings_from_audit,
     load_findings,
-    plain,
 )
 from labelaudit.report.plots import MAX_CLASSES, busiest_classes, short_name
 

@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from labelaudit._optional import import_optional
 from labelaudit._structured import class_name
 from labelaudit._validate import check_choice, check_positive_int
 
@@ -79,11 +80,7 @@ def require_matplotlib(caller: str) -> Any:
     >>> require_matplotlib("plot_noise_matrix").__name__
     'matplotlib.pyplot'
     """
-    try:
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise ImportError(f"{caller} requires matplotlib: pip install 'labelaudit[plot]'") from None
-    return plt
+    return import_optional("matplotlib.pyplot", caller)
 
 
 def _start(display: Any, ax: Any) -> tuple[Any, Any]:
