@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 VALUE_TOLERANCE = 1e-4
 ROW_SUM_TOLERANCE = 1e-3
@@ -632,3 +633,50 @@ def check_k(k: Any) -> int:
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
         raise ValueError(f"k={k!r} is not valid; use a positive number of neighbours such as 10.")
     return int(k)
+
+
+def encode_classes(
+    labels: Any, *, classes: Any = None, num_classes: int | None = None, targets: bool = False
+) -> EncodedLabels:
+    """Labels as class indices, by the one class-order rule of labelaudit.
+
+    * ``classes`` given: the class of each index, in that order.
+    * ``num_classes`` given (the columns of ``pred_probs`` or the rows of a K x K matrix):
+      integer labels are column indices, names need ``classes`` (see :func:`encode_labels`).
+    * Neither, ``targets=False`` (probabilities are made for these labels, so that later calls
+      read them by index): integer labels are the indices ``0..max`` and every index needs an
+      example (a gap is refused); names are taken in sorted order.
+    * Neither, ``targets=True`` (labels a scikit-learn estimator learns, which keeps its own
+      ``classes_``): the sorted unique values, whatever their type.
+
+    Examples
+    --------
+    >>> encode_classes(["b", "a", "b"]).codes
+    array([1, 0, 1])
+    >>> encode_classes([3, 1, 3], targets=True).classes
+    array([1, 3])
+    >>> encode_classes([0, 2, 2], classes=range(3)).classes
+    array([0, 1, 2])
+    """
+    if classes is not None:
+        known = check_classes(classes, num_classes)
+        return encode_labels(labels, len(known), classes=known)
+    if num_classes is not None:
+        return encode_labels(labels, num_classes)
+    arr = as_label_array(labels)
+    if targets:
+        if arr.dtype.kind in "fO" and pd.isna(arr).any():
+            raise ValueError("labels contain missing values (NaN or None); give every example a label.")
+        unique = sortable(arr) if arr.dtype == object else np.unique(arr)
+        return encode_labels(arr, len(unique), classes=unique)
+    if arr.dtype.kind in "iuf":
+        finite = arr[np.isfinite(arr)] if arr.dtype.kind == "f" else arr
+        enc = encode_labels(arr, int(finite.max()) + 1 if finite.size else 1)
+        check_no_gaps(
+            "labels", enc.counts(),
+            f"pass classes= in column order: classes=np.unique(labels) for one column per class "
+            f"given, or classes=range({enc.num_classes}) to keep the empty columns",
+        )
+        return enc
+    unique = np.unique(arr) if arr.dtype.kind in "US" else sortable(arr)
+    return encode_labels(arr, len(unique), classes=unique)

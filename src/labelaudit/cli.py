@@ -400,10 +400,10 @@ def _audit_from_data(args: argparse.Namespace) -> Labelled:
     numeric = list(X.select_dtypes(include=["number", "bool"]).columns)
     categorical = [c for c in features if c not in numeric]
     X = X.astype({c: str for c in categorical}).fillna({c: "(missing)" for c in categorical})
-    from labelaudit.models import check_cv, encode_sorted_classes
+    from labelaudit.models import check_cv, encode_targets
 
     with _as_input_error("--label"):
-        enc = encode_sorted_classes(labels)
+        enc = encode_targets(labels)
     with _as_input_error("--cv"):
         check_cv(args.cv, enc.counts(), enc.classes)
     name = args.model or "logistic"
@@ -458,7 +458,7 @@ def user_model(spec: str) -> Any:
 def _audit_from_images(args: argparse.Namespace) -> Labelled:
     """A class-folder tree of images: the default image model (or --model) cross-validated on the pixels."""
     from labelaudit.io.images import load_image_folder
-    from labelaudit.models import check_cv, encode_sorted_classes
+    from labelaudit.models import check_cv, encode_targets
     from labelaudit.vision import default_image_model
 
     with _as_input_error("data", ImportError):
@@ -466,7 +466,7 @@ def _audit_from_images(args: argparse.Namespace) -> Labelled:
     if len(folder.unreadable):
         print(f"{len(folder.unreadable):,} files could not be read as images; they are listed in unreadable.csv")
     with _as_input_error("data"):
-        enc = encode_sorted_classes(folder.labels)
+        enc = encode_targets(folder.labels)
     with _as_input_error("--cv"):
         check_cv(args.cv, enc.counts(), enc.classes)
     name = args.model or "image"

@@ -44,18 +44,14 @@ from tqdm.auto import tqdm
 from labelaudit._validate import (
     PREDICT_METHODS,
     EncodedLabels,
-    as_label_array,
     check_bool,
     check_choice,
-    check_classes,
     check_columns_of,
     check_cv,
     check_model,
     check_n_jobs,
-    check_no_gaps,
     check_two_classes,
-    encode_labels,
-    sortable,
+    encode_classes,
 )
 from labelaudit.filter import find_label_issues
 from labelaudit.rank import get_label_quality_scores
@@ -65,46 +61,18 @@ logger = logging.getLogger(__name__)
 ISSUE_COLUMNS = ["is_label_issue", "label_quality", "given_label", "predicted_label"]
 
 
-def class_encoding(labels: Any, classes: Any = None) -> EncodedLabels:
-    """Labels as column indices, with the column order of :func:`estimate_pred_probs`.
+def encode_targets(y: Any) -> EncodedLabels:
+    """Classification targets as scikit-learn checks them, encoded by :func:`encode_classes`
+    (``targets=True``: the sorted unique values, scikit-learn's ``classes_``).
 
     Examples
     --------
-    >>> class_encoding(["b", "a", "b"]).codes
-    array([1, 0, 1])
-    >>> class_encoding([0, 2, 2], classes=range(3)).classes
-    array([0, 1, 2])
-    """
-    if classes is not None:
-        known = check_classes(classes, None)
-        return encode_labels(labels, len(known), classes=known)
-    arr = as_label_array(labels)
-    if arr.dtype.kind in "iuf":
-        finite = arr[np.isfinite(arr)] if arr.dtype.kind == "f" else arr
-        enc = encode_labels(arr, int(finite.max()) + 1 if finite.size else 1)
-        check_no_gaps(
-            "labels", enc.counts(),
-            f"pass classes= in column order: classes=np.unique(labels) for one column per class "
-            f"given, or classes=range({enc.num_classes}) to keep the empty columns",
-        )
-        return enc
-    unique = np.unique(arr) if arr.dtype.kind in "US" else sortable(arr)
-    return encode_labels(arr, len(unique), classes=unique)
-
-
-def encode_sorted_classes(y: Any) -> EncodedLabels:
-    """Classification targets as indices into their sorted unique values (scikit-learn's
-    ``classes_``), whatever their type.
-
-    Examples
-    --------
-    >>> encode_sorted_classes([3, 1, 3]).codes
+    >>> encode_targets([3, 1, 3]).codes
     array([1, 0, 1])
     """
     y = column_or_1d(y, warn=True)
     check_classification_targets(y)
-    unique = np.unique(y)
-    return encode_labels(y, len(unique), classes=unique)
+    return encode_classes(y, targets=True)
 
 
 def _as_rows(X: Any) -> Any:
@@ -279,7 +247,7 @@ def estimate_pred_probs(
     check_model(model, method)
     n_jobs = check_n_jobs(n_jobs)
     verbose = check_bool("verbose", verbose)
-    enc = class_encoding(labels, classes)
+    enc = encode_classes(labels, classes=classes)
     n, k = len(enc.codes), enc.num_classes
     X = _as_rows(X)
     if _num_rows(X) != n:
@@ -572,7 +540,7 @@ class CleanLearning(ClassifierMixin, BaseEstimator):
             "label_quality_scores_kwargs", self.label_quality_scores_kwargs,
             ("labels", "pred_probs", "classes"),
         )
-        enc = encode_sorted_classes(y)
+        enc = encode_targets(y)
         check_two_classes(enc.counts(), enc.classes)
         if pred_probs is None:
             check_model(self._base_model(), "predict_proba", method_option=False)
@@ -625,7 +593,7 @@ class CleanLearning(ClassifierMixin, BaseEstimator):
         """
         X = _as_rows(X)
         validate_data(self, X, reset=True, skip_check_array=True)
-        enc = encode_sorted_classes(y)
+        enc = encode_targets(y)
         n = len(enc.codes)
         if _num_rows(X) != n:
             raise ValueError(f"X has {_num_rows(X)} rows but y has {n} entries; they must match.")

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from labelaudit._passes import Passes
-from labelaudit._validate import EncodedLabels, as_pred_probs, encode_labels
+from labelaudit._validate import EncodedLabels, as_pred_probs, encode_classes
 from labelaudit.audit._knn import KnnGraph, build_knn_graph, graph_from_csr
 from labelaudit.audit._rows import RowFunction, row_pass
 
@@ -191,14 +191,8 @@ class AuditInputs:
 
 
 def encode_audit_labels(labels: Any, pred_probs: Any, classes: Any) -> EncodedLabels:
-    """Labels as class indices: against ``pred_probs`` columns when given, else their own classes."""
-    if pred_probs is not None:
-        return encode_labels(labels, as_pred_probs(pred_probs).shape[1], classes=classes)
-    arr = pd.Series(np.asarray(labels, dtype=object) if not hasattr(labels, "dtype") else labels)
-    if classes is None:
-        if arr.isna().any():
-            raise ValueError(
-                "labels contain missing values (NaN or None); give every example a label."
-            )
-        classes = np.array(sorted(arr.unique().tolist(), key=lambda c: (str(type(c)), c)))
-    return encode_labels(np.asarray(labels), len(classes), classes=classes)
+    """Labels as class indices (:func:`labelaudit._validate.encode_classes`): against the
+    ``pred_probs`` columns when given, else as targets (their sorted unique values)."""
+    num_classes = None if pred_probs is None else as_pred_probs(pred_probs).shape[1]
+    return encode_classes(labels, classes=classes, num_classes=num_classes, targets=pred_probs is None)
+
