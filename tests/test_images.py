@@ -196,3 +196,24 @@ def test_review_serves_the_image_files_through_a_route_inside_the_folder_only(di
         state.image(str(item["row"]))
     with pytest.raises(_Invalid):
         state.image("²")
+
+
+def test_a_table_of_image_paths_keeps_its_rows(digits, tmp_path):
+    root, flipped = digits
+    files = sorted(p.relative_to(root.parent).as_posix() for p in root.rglob("*.png"))
+    table = pd.DataFrame({"file": files, "digit": [int(Path(f).parts[1]) for f in files]})
+    table.to_csv(root.parent / "list.csv", index=False)
+    out = tmp_path / "out"
+    result = run("audit", str(root.parent / "list.csv"), "--label", "digit", "--image-column", "file",
+                 "--out", str(out), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    issues = pd.read_csv(out / "issues.csv")
+    assert issues.columns[1] == "file"
+    assert (table.loc[issues["row"], "file"].to_numpy() == issues["file"].to_numpy()).all()  # rows of the table
+    assert "3/broken.png" in pd.read_csv(out / "unreadable.csv")["path"].iloc[0]
+    index = issues["file"].str.extract(r"img(\d+)")[0].astype(int).to_numpy()
+    assert flipped[index].mean() > 0.8
+    table.loc[0, "file"] = "../../etc/passwd"
+    table.to_csv(tmp_path / "bad.csv", index=False)
+    refused = run("audit", "bad.csv", "--label", "digit", "--image-column", "file", "--out", "o2", cwd=tmp_path)
+    assert refused.returncode == 2 and "leads outside the table's folder" in refused.stderr

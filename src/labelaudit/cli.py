@@ -71,6 +71,7 @@ class Labelled:
     path_column: str | None = None
     image: dict[str, Any] | None = None
     extra: dict[str, Any] | None = None
+    rows: Any = None  # the table row of each pred_probs row, when some rows could not be used
 
 
 # -- argument types and checks -----------------------------------------------------------------
@@ -256,8 +257,10 @@ def _issues_table(data: Labelled, filter_by: str, rank_by: str, inputs: tuple[An
             "label_quality": np.asarray(scores[ranked]),
         }
     )
+    if data.rows is not None:
+        issues["row"] = data.rows[ranked]
     if data.path_column is not None:
-        issues.insert(1, data.path_column, data.table[data.path_column].to_numpy()[ranked])
+        issues.insert(1, data.path_column, data.table[data.path_column].to_numpy()[issues["row"].to_numpy()])
     return issues
 
 
@@ -351,6 +354,7 @@ def _stage_results(
     )
     examples = Examples(data.table, data.label_column, image, shown)
     findings = label_findings(title, health, issues, examples=examples)
+    findings.num_examples = len(data.table)
     if chance.at_chance:
         findings.notes.insert(0, "Warning: " + chance.message())
     if extra and "demo.json" in extra:
@@ -384,6 +388,8 @@ def _audit_from_data(args: argparse.Namespace) -> Labelled:
     id_column = _id_column(frame, args.id, args.data)
     if id_column == args.label:
         raise InputError(f"--id: {args.id!r} is the label column; name a column that identifies examples")
+    if args.image_column is not None:
+        return _audit_from_image_table(args, frame, id_column)
     if args.features:
         features = [c.strip() for c in args.features.split(",") if c.strip()]
         unknown = [c for c in features if c not in frame.columns]
@@ -453,6 +459,38 @@ def user_model(spec: str) -> Any:
             "return a scikit-learn classifier (wrap a net with skorch or scikeras)"
         )
     return model
+
+
+def _audit_from_image_table(args: argparse.Namespace, frame: Any, id_column: str | None) -> Labelled:
+    """A table whose ``--image-column`` names image files relative to the table's folder."""
+    from labelaudit.io.images import load_images
+    from labelaudit.models import check_cv, encode_targets
+    from labelaudit.vision import default_image_model
+
+    if args.image_column not in frame.columns:
+        raise InputError(f"--image-column: no column {args.image_column!r} in '{args.data}'")
+    if args.features is not None:
+        raise InputError("--features: the model of an --image-column table reads the images; leave --features out")
+    if args.model in MODELS:
+        raise InputError(f"--model: {args.model} is a model for tables; leave --model out for the image model, or give package.module:factory")
+    with _as_input_error("--image-column", ImportError):
+        images = load_images(frame, args.image_column, args.label, Path(args.data).parent, size=args.image_size)
+    if len(images.unreadable):
+        print(f"{len(images.unreadable):,} files could not be read as images; they are left out and listed in unreadable.csv")
+    with _as_input_error("--label"):
+        enc = encode_targets(images.labels)
+    with _as_input_error("--cv"):
+        check_cv(args.cv, enc.counts(), enc.classes)
+    model = default_image_model() if args.own_model is None else args.own_model
+    with _as_input_error(args.data):
+        pred_probs = _cross_validate(model, args.model or "image", images.pixels, enc.codes, enc.num_classes, args.cv, args.n_jobs)
+    image = {"files": args.image_column, "root": str(images.root)}
+    extra = {"unreadable.csv": images.unreadable} if len(images.unreadable) else None
+    return Labelled(
+        enc.codes, enc.classes, pred_probs, enc.classes.tolist(), table=frame, label_column=args.label,
+        source=Path(args.data), id_column=id_column, path_column=args.image_column, image=image,
+        extra=extra, rows=images.rows if len(images.rows) < len(frame) else None,
+    )
 
 
 def _audit_from_images(args: argparse.Namespace) -> Labelled:
@@ -891,6 +929,7 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument("--features", metavar="COLS", help="comma-separated feature columns (default: all others)")
     audit.add_argument("--id", metavar="COLUMN", help="a column naming each example (of DATA or a --labels table): review decisions follow it when the data change")
     audit.add_argument("--model", metavar="MODEL", help="classifier cross-validated on DATA: logistic (default for tables), hgb, forest, or package.module:factory / file.py:factory for your own (default for images: HOG features + logistic regression)")
+    audit.add_argument("--image-column", metavar="COLUMN", help="DATA's column of image file paths, relative to the table's folder: the images are the features")
     audit.add_argument("--image-size", type=_int_at_least(4), default=32, metavar="PX", help="images are resized to PX x PX for the model, in memory (default: %(default)s)")
     audit.add_argument("--cv", type=_int_at_least(2), default=5, metavar="K", help="folds (default: %(default)s)")
     audit.add_argument("--n-jobs", type=int, default=None, metavar="N", help="folds fitted in parallel (-1: all cores)")

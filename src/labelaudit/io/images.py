@@ -43,6 +43,7 @@ class ImageFolder:
     pixels: np.ndarray
     sizes: np.ndarray
     unreadable: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["path", "reason"]))
+    rows: np.ndarray | None = None  # for images listed by a table: the table row of each image
 
     def __len__(self) -> int:
         return len(self.paths)
@@ -116,28 +117,65 @@ def load_image_folder(root: str | Path, *, size: int = DEFAULT_SIZE) -> ImageFol
             f"images: '{root}' holds images outside a class folder ({', '.join(loose[:3])}); "
             "put every image in a folder named by its class (DIR/<class>/<file>)"
         )
+    relative = [p.relative_to(root).as_posix() for p in files]
+    labels = [p.relative_to(root).parts[0] for p in files]
+    pixels, sizes, kept, unreadable = read_images(root, relative, int(size))
+    if not kept:
+        raise ValueError(f"images: '{root}' holds no readable image ({', '.join(IMAGE_SUFFIXES)})")
+    return ImageFolder(
+        root, [relative[i] for i in kept], np.asarray([labels[i] for i in kept], dtype=object),
+        pixels, sizes, unreadable,
+    )
+
+
+def read_images(root: Path, relative: list[str], size: int) -> tuple[np.ndarray, np.ndarray, list[int], pd.DataFrame]:
+    """Pixels (float32, (m, size, size, C)), original sizes and the indices of the readable ones
+    among ``relative`` (paths under ``root``), and ``path``/``reason`` of the others."""
     image_module = _pillow()
-    pixels, sizes, paths, labels, colours, broken = [], [], [], [], [], []
-    for path in files:
-        relative = path.relative_to(root).as_posix()
+    pixels, sizes, kept, colours, broken = [], [], [], [], []
+    for index, name in enumerate(relative):
         try:
-            array, original, colour = _read(image_module, path, int(size))
+            array, original, colour = _read(image_module, Path(root) / name, size)
         except (OSError, ValueError, SyntaxError, image_module.DecompressionBombError) as err:
-            broken.append((relative, " ".join(str(err).split()) or type(err).__name__))
+            broken.append((name, " ".join(str(err).split()) or type(err).__name__))
             continue
         pixels.append(array)
         sizes.append(original)
         colours.append(colour)
-        paths.append(relative)
-        labels.append(path.relative_to(root).parts[0])
-    if not paths:
-        raise ValueError(f"images: '{root}' holds no readable image ({', '.join(IMAGE_SUFFIXES)})")
+        kept.append(index)
     if any(colours):
         pixels = [a if a.ndim == 3 else np.repeat(a[:, :, None], 3, axis=2) for a in pixels]
     else:
         pixels = [a[:, :, None] for a in pixels]
-    stacked = np.stack(pixels).astype(np.float32) / np.float32(255)
+    stacked = np.stack(pixels).astype(np.float32) / np.float32(255) if pixels else np.zeros((0, size, size, 1), np.float32)
     unreadable = pd.DataFrame(broken, columns=["path", "reason"])
     if len(unreadable):
-        logger.warning("%d files of %s could not be read", len(unreadable), root)
-    return ImageFolder(root, paths, np.asarray(labels, dtype=object), stacked, np.asarray(sizes), unreadable)
+        logger.info("%d files under %s could not be read", len(unreadable), root)
+    return stacked, np.asarray(sizes), kept, unreadable
+
+
+def load_images(table: pd.DataFrame, column: str, label: str, root: str | Path, *, size: int = DEFAULT_SIZE) -> ImageFolder:
+    """The images a table lists in ``column`` (paths relative to ``root``, the table's folder),
+    with the labels of ``label``; :attr:`ImageFolder.rows` are the table rows of the readable ones.
+
+    Raises
+    ------
+    ValueError
+        For a path that is absolute or leads outside ``root``, or no readable image.
+    """
+    root = Path(root).resolve()
+    relative = [str(p) for p in table[column].tolist()]
+    for row, name in enumerate(relative):
+        if Path(name).is_absolute() or root not in (root / name).resolve().parents:
+            raise ValueError(
+                f"--image-column: row {row}'s path {name!r} leads outside the table's folder {root}; "
+                "give paths relative to the table, inside its folder"
+            )
+    pixels, sizes, kept, unreadable = read_images(root, relative, size)
+    if not kept:
+        raise ValueError(f"--image-column: no path in {column!r} is a readable image")
+    labels = table[label].to_numpy()
+    return ImageFolder(
+        root, [relative[i] for i in kept], labels[kept], pixels, sizes,
+        unreadable, rows=np.asarray(kept, dtype=np.int64),
+    )

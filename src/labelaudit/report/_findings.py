@@ -280,6 +280,7 @@ def load_findings(folder: str | Path, argument: str = "DIR") -> Findings:
     findings.manifest = results.manifest
     if dataset is not None:
         findings.classes = list(dataset.classes)
+        findings.num_examples = dataset.num_examples
     findings.notes.extend(notes)
     return findings
 

@@ -138,9 +138,12 @@ def _free_name(folder: Path, relative: Path, label: str, taken: set[Path]) -> Pa
     return target
 
 
-def copy_cleaned_tree(table: pd.DataFrame, column: str, root: Path, copy_to: Path, *, from_folders: bool) -> int:
-    """Materialise the cleaned images as a class-folder tree under ``copy_to`` (hard links where
-    the file system allows, else copies); returns the number of files. The originals are only read.
+def copy_cleaned_tree(
+    table: pd.DataFrame, column: str, files: str, root: Path, copy_to: Path, *, from_folders: bool
+) -> int:
+    """Materialise the cleaned images (``files``: the column of their paths under ``root``) as a
+    class-folder tree under ``copy_to`` (hard links where the file system allows, else copies);
+    returns the number of files. The originals are only read.
 
     ``from_folders``: paths start with their class folder (``cat/indoor/a.jpg`` relabelled dog
     becomes ``dog/indoor/a.jpg``); otherwise the whole path goes under the label's folder.
@@ -149,7 +152,7 @@ def copy_cleaned_tree(table: pd.DataFrame, column: str, root: Path, copy_to: Pat
     import shutil
 
     taken: set[Path] = set()
-    for path, label in zip(table["path"].astype(str), table[column]):
+    for path, label in zip(table[files].astype(str), table[column]):
         parts = Path(path).parts
         relative = Path(*parts[1:]) if from_folders and len(parts) > 1 else Path(path)
         target = _free_name(copy_to / str(label), relative, str(parts[0]), taken)
@@ -287,7 +290,7 @@ def export_cleaned(
         manifest = pd.DataFrame(
             {
                 "row": pd.Series(rows, dtype="int64"),
-                "path": table["path"].iloc[rows].tolist(),
+                "path": table[dataset.image["files"]].iloc[rows].tolist(),
                 "given_label": given,
                 "new_label": [d["label"] if d["action"] == "relabel" else (None if d["action"] == "remove" else g)
                               for d, g in zip(decisions, given)],
@@ -298,7 +301,10 @@ def export_cleaned(
         atomic_write(out, lambda path: write_table(manifest, path, suffix=out.suffix))
         log = out
         if copy_to is not None:
-            copy_cleaned_tree(cleaned, column, root, copy_to, from_folders=dataset.table == "examples.csv")
+            copy_cleaned_tree(
+                cleaned, column, dataset.image["files"], root, copy_to,
+                from_folders=dataset.table == "examples.csv",
+            )
     result = Export(
         out,
         log,
