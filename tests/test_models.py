@@ -314,3 +314,12 @@ def test_a_fixed_width_output_keeps_the_column_of_a_class_missing_from_a_fold():
     net = FixedWidthNet(3).fit(np.array([[0.0], [1.0], [0.1]]), np.array([0, 1, 0], dtype=np.int64))
     probs = aligned_probabilities(net, np.array([[0.0], [5.0]]), "predict_proba", 3)
     assert probs.shape == (2, 3) and probs[:, 2].max() < 1e-6
+
+
+def test_cross_validation_gives_the_callers_random_state_back(blobs):
+    X, y = blobs
+    np.random.seed(123)
+    expected = np.random.random()
+    np.random.seed(123)
+    estimate_pred_probs(FixedWidthNet(), X, y, verbose=False)
+    assert np.random.random() == expected

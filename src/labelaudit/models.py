@@ -18,12 +18,14 @@ model never saw gets probability 0 in that fold.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import random
 import sys
 import time
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -117,14 +119,24 @@ def aligned_probabilities(model: Any, X: Any, method: str, num_classes: int) -> 
     return out
 
 
-def _seed_everything(seed: int) -> None:
-    """Seed the global generators a model may draw from: Python's, numpy's and torch's (when
-    the model already imported it), so a fold gives the same fit in any process."""
+@contextlib.contextmanager
+def _seeded(seed: int) -> Iterator[None]:
+    """Seed the global generators a model may draw from (Python's, numpy's and torch's when the
+    model imported it) so a fold gives the same fit in any process, and give the caller's
+    generators back their state afterwards."""
+    torch = sys.modules.get("torch")
+    saved = (random.getstate(), np.random.get_state(), torch.get_rng_state() if torch else None)
     random.seed(seed)
     np.random.seed(seed % (1 << 32))
-    torch = sys.modules.get("torch")
     if torch is not None:
         torch.manual_seed(seed)
+    try:
+        yield
+    finally:
+        random.setstate(saved[0])
+        np.random.set_state(saved[1])
+        if torch is not None:
+            torch.set_rng_state(saved[2])
 
 
 def _fold(
@@ -141,13 +153,12 @@ def _fold(
     """Fit on ``train`` in a seeded random order (a net that does not shuffle its own batches
     still sees the classes mixed), with at most ``threads`` BLAS/OpenMP threads, and score ``test``."""
     train = np.random.default_rng(seed).permutation(train)
-    _seed_everything(seed)
     torch = sys.modules.get("torch")
     previous = torch.get_num_threads() if torch is not None else None
     try:
         if torch is not None:
             torch.set_num_threads(threads)
-        with threadpool_limits(limits=threads):
+        with _seeded(seed), threadpool_limits(limits=threads):
             model.fit(_safe_indexing(X, train), codes[train])
             return test, aligned_probabilities(model, _safe_indexing(X, test), method, k)
     finally:
