@@ -872,12 +872,18 @@ _AUDIT_EXAMPLES = """examples:
   labelaudit audit data.parquet --label y --features x1,x2,color --out audit-out --format json
   labelaudit audit --labels labels.npy --pred-probs pred_probs.npy --filter-by both
   labelaudit audit --labels labels.npy --pred-probs pred_probs.npy --scheduler tcp://host:8786
+  labelaudit audit photos --out photos-audit          (photos/<class>/<file>)
+  labelaudit audit list.csv --label y --image-column file --model mynets.py:small_cnn
+  labelaudit audit --labels labels.npy --logits logits.npy
 
 inputs:
   DATA is a .csv (with a header row) or .parquet table; --label names its label column and
   --features the feature columns (default: all others; text columns are categorical).
-  --labels and --pred-probs are .npy, .csv or .parquet; a table of pred_probs has one column
-  per class, its header giving the class names that text labels refer to.
+  DATA may also be a folder of class folders of images (pip install 'labelaudit[images]'), or a
+  table whose --image-column holds image paths relative to it; the model then gets X as
+  float32 pixels in [0, 1] of shape (n, H, W, C) at --image-size.
+  --labels and --pred-probs (or --logits) are .npy, .csv or .parquet; a table of pred_probs has
+  one column per class, its header giving the class names that text labels refer to.
 
 output: --out is a new or empty folder, or one an earlier labelaudit run wrote (anything else is
 refused, and so is a folder holding one of the inputs). It gets issues.csv|json|parquet (row,
