@@ -217,3 +217,16 @@ def test_a_table_of_image_paths_keeps_its_rows(digits, tmp_path):
     table.to_csv(tmp_path / "bad.csv", index=False)
     refused = run("audit", "bad.csv", "--label", "digit", "--image-column", "file", "--out", "o2", cwd=tmp_path)
     assert refused.returncode == 2 and "leads outside the table's folder" in refused.stderr
+
+
+def test_demo_images_runs_the_folder_route_end_to_end(tmp_path):
+    result = run("demo", "--images", "digits-png", "--out", "out", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert sum(1 for p in (tmp_path / "digits-png").rglob("*.png")) == 1257
+    demo = __import__("json").loads((tmp_path / "out" / "demo.json").read_text())
+    assert demo["precision"] > 0.9 and demo["recall"] > 0.9 and demo["accuracy_cleaned"] >= demo["accuracy_noisy"] - 0.01
+    assert "files flagged: precision" in result.stdout and "Test accuracy of the image model" in result.stdout
+    again = run("demo", "--images", "digits-png", "--out", "out2", cwd=tmp_path)
+    assert again.returncode == 2 and "--images" in again.stderr and "not an empty folder" in again.stderr
+    inside = run("demo", "--images", "out/png", "--out", "out", cwd=tmp_path)
+    assert inside.returncode == 2 and "overlaps --out" in inside.stderr
