@@ -323,3 +323,34 @@ def test_cross_validation_gives_the_callers_random_state_back(blobs):
     np.random.seed(123)
     estimate_pred_probs(FixedWidthNet(), X, y, verbose=False)
     assert np.random.random() == expected
+
+
+class MapDataset:
+    """A map-style dataset as torch's: ``len`` and ``[i]`` only, an (x, y) pair per row."""
+
+    def __init__(self, X, y) -> None:
+        self.X, self.y = X, y
+
+    def __len__(self) -> int:
+        return len(self.X)
+
+    def __getitem__(self, i):
+        return self.X[i], self.y[i]
+
+
+class DatasetModel(FixedWidthNet):
+    """Takes its X as a map-style dataset, as a skorch net does."""
+
+    def fit(self, X, y):
+        rows = np.stack([X[i][0] for i in range(len(X))])
+        return super().fit(rows, y)
+
+    def predict_proba(self, X):
+        return super().predict_proba(np.stack([X[i][0] for i in range(len(X))]))
+
+
+def test_a_map_style_dataset_as_X_is_split_by_rows(blobs):
+    X, y = blobs
+    expected = estimate_pred_probs(FixedWidthNet(), X, y, verbose=False)
+    got = estimate_pred_probs(DatasetModel(), MapDataset(X, y), y, verbose=False)
+    np.testing.assert_allclose(got, expected)

@@ -77,19 +77,51 @@ def encode_targets(y: Any) -> EncodedLabels:
     return encode_classes(y, targets=True)
 
 
+def _is_dataset(X: Any) -> bool:
+    """A map-style dataset (a torch ``Dataset``): rows by ``X[i]``, no ``shape``, not an array."""
+    return not hasattr(X, "shape") and not isinstance(X, (list, tuple)) and all(
+        hasattr(X, a) for a in ("__getitem__", "__len__")
+    ) and not hasattr(X, "__array__")
+
+
 def _as_rows(X: Any) -> Any:
     """``X`` in a form whose rows can be selected with its type kept.
 
-    Arrays, DataFrames, CSR/CSC matrices and lists stay as they are; other sparse formats
-    become CSR and anything else (e.g. an object with ``__array__``) a numpy array.
+    Arrays, DataFrames, CSR/CSC matrices, lists and map-style datasets (a torch ``Dataset``)
+    stay as they are; other sparse formats become CSR and anything else (e.g. an object with
+    ``__array__``) a numpy array.
     """
     if sp.issparse(X):
         return X if X.format in ("csr", "csc") else X.tocsr()
-    return X if hasattr(X, "shape") or isinstance(X, list) else np.asarray(X)
+    return X if hasattr(X, "shape") or isinstance(X, list) or _is_dataset(X) else np.asarray(X)
 
 
 def _num_rows(X: Any) -> int:
     return int(X.shape[0]) if hasattr(X, "shape") else len(X)
+
+
+class RowSubset:
+    """Rows ``rows`` of a map-style dataset, itself one (``len`` and ``[i]``)."""
+
+    def __init__(self, dataset: Any, rows: np.ndarray) -> None:
+        self.dataset, self.rows = dataset, rows
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, i: int) -> Any:
+        return self.dataset[int(self.rows[i])]
+
+
+def select_rows(X: Any, rows: np.ndarray) -> Any:
+    """Rows of ``X`` with its type kept; a torch ``Dataset`` gives a ``torch.utils.data.Subset``
+    (what skorch expects), another map-style dataset a :class:`RowSubset`."""
+    if not _is_dataset(X):
+        return _safe_indexing(X, rows)
+    torch = sys.modules.get("torch")
+    if torch is not None and isinstance(X, torch.utils.data.Dataset):
+        return torch.utils.data.Subset(X, rows.tolist())
+    return RowSubset(X, rows)
 
 
 def aligned_probabilities(model: Any, X: Any, method: str, num_classes: int) -> np.ndarray:
@@ -159,8 +191,8 @@ def _fold(
         if torch is not None:
             torch.set_num_threads(threads)
         with _seeded(seed), threadpool_limits(limits=threads):
-            model.fit(_safe_indexing(X, train), codes[train])
-            return test, aligned_probabilities(model, _safe_indexing(X, test), method, k)
+            model.fit(select_rows(X, train), codes[train])
+            return test, aligned_probabilities(model, select_rows(X, test), method, k)
     finally:
         if previous is not None:
             torch.set_num_threads(previous)
