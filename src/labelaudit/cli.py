@@ -70,7 +70,7 @@ class Labelled:
     id_column: str | None = None
     path_column: str | None = None
     image: dict[str, Any] | None = None
-    extra: dict[str, Any] | None = None
+    extra_tables: dict[str, Any] | None = None  # more tables for the results folder (unreadable.csv)
     rows: Any = None  # the table row of each pred_probs row, when some rows could not be used
 
 
@@ -320,12 +320,12 @@ def _show(frame: Any, top: int) -> str:
 
 def _stage_results(
     run: Any, data: Labelled, issues: Any, health: dict[str, Any], *, title: str,
-    issues_format: str = "csv", image: dict[str, Any] | None = None, extra: dict[str, Any] | None = None,
+    issues_format: str = "csv", documents: dict[str, Any] | None = None,
 ) -> list[Path]:
-    """Stage the issues, health.json, the examples (when they are not the user's table), any
-    ``extra`` JSON documents and report.html in ``run``, then commit them."""
+    """Stage the issues, health.json, the examples (when they are not the user's table), the
+    data's extra tables, any JSON ``documents`` and report.html in ``run``, then commit them."""
     from labelaudit._json import plain
-    from labelaudit.io import Dataset, file_sha256
+    from labelaudit.io import Dataset
     from labelaudit.models import check_against_chance
     from labelaudit.report import render_html
     from labelaudit.report._findings import Examples, demo_note, label_findings, text_columns
@@ -336,29 +336,29 @@ def _stage_results(
         sys.stderr.write(f"labelaudit: warning: {chance.message()}\n")
     run.stage_table(f"issues.{issues_format}", issues)
     run.stage_json("health.json", health)
-    for name, document in (extra or {}).items():
+    for name, document in (documents or {}).items():
         run.stage_json(name, document)
-    for name, frame in (data.extra or {}).items():
+    for name, frame in (data.extra_tables or {}).items():
         run.stage_table(name, frame)
-    image = image or data.image
     if data.source is None:
         table_name = "examples.csv"
-        table_sha256 = file_sha256(run.stage_table(table_name, data.table, escape_formulas=False))
+        run.stage_table(table_name, data.table, escape_formulas=False)
+        table_sha256 = run.staged_record(table_name)["sha256"]
     else:
         role = next(r for r, path in run.inputs.items() if path == data.source)
         table_name, table_sha256 = str(data.source.resolve()), run.input_record(role)["sha256"]
-    shown = [] if image else text_columns(data.table.drop(columns=[data.label_column]))
+    shown = [] if data.image else text_columns(data.table.drop(columns=[data.label_column]))
     dataset = Dataset(
         table_name, table_sha256, data.label_column, [plain(c) for c in data.classes],
-        len(data.table), data.id_column, image, shown,
+        len(data.table), data.id_column, data.image, shown,
     )
-    examples = Examples(data.table, data.label_column, image, shown)
+    examples = Examples(data.table, data.label_column, data.image, shown)
     findings = label_findings(title, health, issues, examples=examples)
     findings.num_examples = len(data.table)
     if chance.at_chance:
         findings.notes.insert(0, "Warning: " + chance.message())
-    if extra and "demo.json" in extra:
-        findings.notes.append(demo_note(extra["demo.json"]))
+    if documents and "demo.json" in documents:
+        findings.notes.append(demo_note(documents["demo.json"]))
     run.stage_text("report.html", render_html(findings))
     return run.commit(dataset=dataset, results="label_issues")
 
@@ -461,63 +461,60 @@ def user_model(spec: str) -> Any:
     return model
 
 
+def _cross_validate_images(args: argparse.Namespace, images: Any, argument: str) -> tuple[Any, Any, Any]:
+    """``(encoded labels, pred_probs, extra tables)`` of an :class:`~labelaudit.io.images.ImageFolder`:
+    the default image model (or ``--model``) cross-validated on its pixels."""
+    from labelaudit.models import check_cv, encode_targets
+    from labelaudit.vision import default_image_model
+
+    if len(images.unreadable):
+        print(f"{len(images.unreadable):,} files could not be read as images; they are left out and "
+              "listed in unreadable.csv")
+    with _as_input_error(argument):
+        enc = encode_targets(images.labels)
+    with _as_input_error("--cv"):
+        check_cv(args.cv, enc.counts(), enc.classes)
+    model = default_image_model() if args.own_model is None else args.own_model
+    channels = images.pixels.shape[3]
+    print(f"{len(images):,} images of {enc.num_classes} classes at {args.image_size} x {args.image_size} "
+          f"({channels} channel{'s' if channels > 1 else ''})")
+    with _as_input_error(args.data):
+        pred_probs = _cross_validate(
+            model, args.model or "image", images.pixels, enc.codes, enc.num_classes, args.cv, args.n_jobs
+        )
+    return enc, pred_probs, {"unreadable.csv": images.unreadable} if len(images.unreadable) else None
+
+
 def _audit_from_image_table(args: argparse.Namespace, frame: Any, id_column: str | None) -> Labelled:
     """A table whose ``--image-column`` names image files relative to the table's folder."""
     from labelaudit.io.images import load_images
-    from labelaudit.models import check_cv, encode_targets
-    from labelaudit.vision import default_image_model
 
     if args.image_column not in frame.columns:
         raise InputError(f"--image-column: no column {args.image_column!r} in '{args.data}'")
     if args.features is not None:
         raise InputError("--features: the model of an --image-column table reads the images; leave --features out")
-    if args.model in MODELS:
-        raise InputError(f"--model: {args.model} is a model for tables; leave --model out for the image model, or give package.module:factory")
     with _as_input_error("--image-column", ImportError):
         images = load_images(frame, args.image_column, args.label, Path(args.data).parent, size=args.image_size)
-    if len(images.unreadable):
-        print(f"{len(images.unreadable):,} files could not be read as images; they are left out and listed in unreadable.csv")
-    with _as_input_error("--label"):
-        enc = encode_targets(images.labels)
-    with _as_input_error("--cv"):
-        check_cv(args.cv, enc.counts(), enc.classes)
-    model = default_image_model() if args.own_model is None else args.own_model
-    with _as_input_error(args.data):
-        pred_probs = _cross_validate(model, args.model or "image", images.pixels, enc.codes, enc.num_classes, args.cv, args.n_jobs)
-    image = {"files": args.image_column, "root": str(images.root)}
-    extra = {"unreadable.csv": images.unreadable} if len(images.unreadable) else None
+    enc, pred_probs, extra_tables = _cross_validate_images(args, images, "--label")
     return Labelled(
         enc.codes, enc.classes, pred_probs, enc.classes.tolist(), table=frame, label_column=args.label,
-        source=Path(args.data), id_column=id_column, path_column=args.image_column, image=image,
-        extra=extra, rows=images.rows if len(images.rows) < len(frame) else None,
+        source=Path(args.data), id_column=id_column, path_column=args.image_column,
+        image={"files": args.image_column, "root": str(images.root)}, extra_tables=extra_tables,
+        rows=images.rows if len(images.rows) < len(frame) else None,
     )
 
 
 def _audit_from_images(args: argparse.Namespace) -> Labelled:
     """A class-folder tree of images: the default image model (or --model) cross-validated on the pixels."""
     from labelaudit.io.images import load_image_folder
-    from labelaudit.models import check_cv, encode_targets
-    from labelaudit.vision import default_image_model
 
     with _as_input_error("data", ImportError):
         folder = load_image_folder(args.data, size=args.image_size)
-    if len(folder.unreadable):
-        print(f"{len(folder.unreadable):,} files could not be read as images; they are listed in unreadable.csv")
-    with _as_input_error("data"):
-        enc = encode_targets(folder.labels)
-    with _as_input_error("--cv"):
-        check_cv(args.cv, enc.counts(), enc.classes)
-    name = args.model or "image"
-    model = default_image_model() if args.own_model is None else args.own_model
-    print(f"{len(folder):,} images of {enc.num_classes} classes at {args.image_size} x {args.image_size} "
-          f"({folder.pixels.shape[3]} channel{'s' if folder.pixels.shape[3] > 1 else ''})")
-    with _as_input_error(args.data):
-        pred_probs = _cross_validate(model, name, folder.pixels, enc.codes, enc.num_classes, args.cv, args.n_jobs)
-    image = {"files": "path", "root": str(Path(args.data).resolve())}
-    extra = {"unreadable.csv": folder.unreadable} if len(folder.unreadable) else None
+    enc, pred_probs, extra_tables = _cross_validate_images(args, folder, "data")
     return Labelled(
         enc.codes, enc.classes, pred_probs, enc.classes.tolist(), table=folder.table(),
-        path_column="path", image=image, extra=extra,
+        path_column="path", image={"files": "path", "root": str(Path(args.data).resolve())},
+        extra_tables=extra_tables,
     )
 
 
@@ -610,10 +607,9 @@ def _check_audit_arguments(args: argparse.Namespace) -> None:
             for flag, value in (("--label", args.label), ("--features", args.features), ("--id", args.id)):
                 if value is not None:
                     raise InputError(f"{flag}: a folder of images takes its labels from the class folders; leave {flag} out")
-            if args.model in MODELS:
-                raise InputError(f"--model: {args.model} is a model for tables; leave --model out for the image model, or give package.module:factory")
-            return
-        if args.label is None:
+        if (Path(args.data).is_dir() or args.image_column is not None) and args.model in MODELS:
+            raise InputError(f"--model: {args.model} is a model for tables; leave --model out for the image model, or give package.module:factory")
+        if args.label is None and not Path(args.data).is_dir():
             raise InputError("--label: required with a data file; name the column that holds the labels")
         return
     if args.pred_probs and args.logits:
@@ -707,9 +703,9 @@ def run_demo_images(args: argparse.Namespace) -> int:
     images_dir = Path(args.images)
     if images_dir.exists() and (not images_dir.is_dir() or any(images_dir.iterdir())):
         raise InputError(f"--images: '{images_dir}' exists and is not an empty folder; give a new folder for the demo's images")
-    out = Path(args.out).resolve()
-    where = images_dir.resolve()
-    if where == out or out in where.parents or where in out.parents:
+    from labelaudit.io import overlaps
+
+    if overlaps(images_dir, args.out):
         raise InputError(f"--images: '{images_dir}' overlaps --out '{args.out}'; give two separate folders")
     run = _open_results(args, "demo", data=images_dir)
     data = load_noisy_digits()
@@ -746,7 +742,7 @@ def run_demo_images(args: argparse.Namespace) -> int:
               "model": "HOG features + logistic regression (labelaudit.vision), 5-fold cross-validation"}
     with run:
         written = _stage_results(run, labelled, issues, summary.to_dict(),
-                                 title="labelaudit demo: noisy digits as image files", extra={"demo.json": report})
+                                 title="labelaudit demo: noisy digits as image files", documents={"demo.json": report})
     print(f"\nWrote {', '.join(p.name for p in written)} to {args.out}")
     print(_next_steps(args.out))
     return 0
@@ -842,12 +838,12 @@ def run_demo(args: argparse.Namespace) -> int:
     pixels = [f"pixel_{i}" for i in range(data.X_train.shape[1])]
     table = pd.DataFrame(data.X_train.astype(np.int64), columns=pixels)
     table.insert(0, "label", data.labels)
-    labelled = Labelled(data.labels, np.arange(10), pred_probs, list(range(10)), table=table)
     image = {"columns": pixels, "shape": [8, 8], "max_value": 16}
+    labelled = Labelled(data.labels, np.arange(10), pred_probs, list(range(10)), table=table, image=image)
     with run:
         written = _stage_results(
             run, labelled, issues, summary.to_dict(), title="labelaudit demo: noisy handwritten digits",
-            image=image, extra={"demo.json": report},
+            documents={"demo.json": report},
         )
     print(f"\nWrote {len(written)} files to {args.out} in {time.perf_counter() - started:.1f} s: "
           + ", ".join(p.name for p in written))

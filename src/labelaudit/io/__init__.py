@@ -19,6 +19,7 @@ from labelaudit.io.results import (
     ResultsWriter,
     atomic_write,
     check_new_output,
+    overlaps,
     read_results,
 )
 from labelaudit.io.tables import file_sha256, read_table, row_hashes, write_table
@@ -34,6 +35,7 @@ __all__ = [
     "check_new_output",
     "file_sha256",
     "flagged_rows",
+    "overlaps",
     "read_audit_record",
     "read_results",
     "read_table",

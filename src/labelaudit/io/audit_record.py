@@ -27,7 +27,6 @@ from labelaudit._json import plain
 from labelaudit._optional import import_optional
 from labelaudit._validate import check_choice
 from labelaudit.io.results import Dataset, Results, ResultsWriter
-from labelaudit.io.tables import file_sha256
 
 FORMAT_VERSION = 1
 FORMATS = ("parquet", "csv")
@@ -63,10 +62,10 @@ def _stage_examples(
     if data is None:
         return None
     name = f"examples.{format}"
-    staged = run.stage_table(name, data, escape_formulas=False)
+    run.stage_table(name, data, escape_formulas=False)
     labels = data[label] if label is not None else None
     classes = [] if labels is None else sorted({plain(v) for v in labels}, key=lambda v: (str(type(v)), v))
-    return Dataset(name, file_sha256(staged), label, classes, len(data))
+    return Dataset(name, run.staged_record(name)["sha256"], label, classes, len(data))
 
 
 def write_audit_record(

@@ -141,6 +141,18 @@ def _is_inside(path: Path, folder: Path) -> bool:
     return path == folder or folder in path.parents
 
 
+def overlaps(a: str | Path, b: str | Path) -> bool:
+    """Whether two paths are the same place or one lies inside the other (resolved).
+
+    Examples
+    --------
+    >>> overlaps("/data/photos", "/data/photos/clean"), overlaps("/data/a", "/data/b")
+    (True, False)
+    """
+    a, b = Path(a).resolve(), Path(b).resolve()
+    return _is_inside(a, b) or _is_inside(b, a)
+
+
 def _same_file(a: Path, b: Path) -> bool:
     if a.resolve() == b.resolve():
         return True
@@ -202,6 +214,20 @@ class Results:
         if len(found) != 1:
             raise FolderError(f"{self.argument}: {self.folder}'s manifest lists no issues file")
         return found[0]
+
+    def audited_table(self) -> tuple[Path, str | None]:
+        """The path of the dataset's table, and what is wrong with it: None, ``"is missing"`` or
+        ``"changed since the audit"`` (the user's own table; a copy in the folder is checked by
+        :meth:`path`, which refuses a changed one)."""
+        dataset = self.dataset
+        if dataset is None:
+            raise FolderError(f"{self.argument}: {self.folder} describes no dataset")
+        if not Path(dataset.table).is_absolute():
+            return self.path(dataset.table), None
+        path = Path(dataset.table)
+        if not path.is_file():
+            return path, "is missing"
+        return path, "changed since the audit" if file_sha256(path) != dataset.table_sha256 else None
 
     def inputs(self) -> list[tuple[str, Path]]:
         """``(role, path)`` of every file outside the folder that the run read."""
@@ -335,6 +361,7 @@ class ResultsWriter:
         self.inputs = {role: Path(p) for role, p in (inputs or {}).items() if p is not None}
         self.previous = self._check_folder()
         self._staged: dict[str, Path] = {}
+        self._staged_records: dict[str, dict[str, Any]] = {}
         self._created_folder = False
         self._input_records: dict[str, dict[str, Any]] = {}
 
@@ -400,8 +427,15 @@ class ResultsWriter:
             self._created_folder = True
         temporary = self.folder / f".{name}.{self.run_id}{_TMP_SUFFIX}"
         self._staged[name] = temporary
+        self._staged_records.pop(name, None)
         write(temporary)
         return temporary
+
+    def staged_record(self, name: str) -> dict[str, Any]:
+        """Size and SHA-256 of the staged file ``name`` (computed once; the manifest uses it too)."""
+        if name not in self._staged_records:
+            self._staged_records[name] = _file_record(self._staged[name])
+        return self._staged_records[name]
 
     def stage_json(self, name: str, document: Any) -> Path:
         text = json.dumps(document, indent=2, allow_nan=False, ensure_ascii=False) + "\n"
@@ -422,6 +456,7 @@ class ResultsWriter:
         for temporary in self._staged.values():
             temporary.unlink(missing_ok=True)
         self._staged.clear()
+        self._staged_records.clear()
         if self._created_folder and not any(self.folder.iterdir()):
             self.folder.rmdir()
 
@@ -444,7 +479,7 @@ class ResultsWriter:
     def commit(self, *, dataset: Dataset | None, results: str) -> list[Path]:
         """Rename every staged file into place, remove the earlier run's other files, then write
         the manifest. Returns the paths written, the manifest last."""
-        files = {name: _file_record(path) for name, path in self._staged.items()}
+        files = {name: self.staged_record(name) for name in self._staged}
         document = self.manifest(dataset=dataset, results=results, files=files)
         text = json.dumps(document, indent=2, allow_nan=False, ensure_ascii=False) + "\n"
         manifest_tmp = self.folder / f".{MANIFEST_FILE}.{self.run_id}{_TMP_SUFFIX}"
@@ -463,6 +498,6 @@ class ResultsWriter:
         for leftover in self.folder.glob(f".*{_TMP_SUFFIX}"):  # from a run that was killed
             leftover.unlink(missing_ok=True)
         _fsync(self.folder)
-        self._staged = {}
+        self._staged, self._staged_records = {}, {}
         logger.info("committed %d files to %s (run %s)", len(written), self.folder, self.run_id)
         return written

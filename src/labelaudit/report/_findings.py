@@ -25,7 +25,6 @@ from labelaudit.io import (
     Dataset,
     FolderError,
     Results,
-    file_sha256,
     flagged_rows,
     read_audit_record,
     read_results,
@@ -202,19 +201,11 @@ class Findings:
 
 def examples_of(results: Results, dataset: Dataset, notes: list[str]) -> Examples | None:
     """The dataset's rows, when its table is still the one audited (else a note says why not)."""
-    table_path = dataset.table_path(results.folder)
-    if Path(dataset.table).is_absolute():
-        problem = (
-            "is missing"
-            if not table_path.is_file()
-            else "changed since the audit" if file_sha256(table_path) != dataset.table_sha256 else None
-        )
-        if problem:
-            notes.append(f"The examples' table {table_path} {problem}, so examples are not shown.")
-            logger.warning("%s %s; examples are not shown", table_path, problem)
-            return None
-    else:
-        table_path = results.path(dataset.table)
+    table_path, problem = results.audited_table()
+    if problem:
+        notes.append(f"The examples' table {table_path} {problem}, so examples are not shown.")
+        logger.warning("%s %s; examples are not shown", table_path, problem)
+        return None
     return Examples(
         read_table(table_path, results.argument),
         dataset.label_column,

@@ -28,7 +28,7 @@ from labelaudit.io import (
     Results,
     atomic_write,
     check_new_output,
-    file_sha256,
+    overlaps,
     read_results,
     read_table,
     row_hashes,
@@ -85,12 +85,10 @@ def audited_table(results: Results) -> tuple[pd.DataFrame, Any]:
             f"{results.argument}: {results.folder} has no table of labelled examples to fix "
             "(an Audit saved without data); audit a table to export it"
         )
-    source = dataset.table_path(results.folder)
-    if not Path(dataset.table).is_absolute():
-        source = results.path(dataset.table)
-    elif not source.is_file():
+    source, problem = results.audited_table()
+    if problem == "is missing":
         raise FolderError(f"{results.argument}: the audited table {source} is gone; put it back to export")
-    elif file_sha256(source) != dataset.table_sha256:
+    if problem:
         raise FolderError(
             f"{results.argument}: {source} changed since it was audited, so its rows may not match the "
             "decisions; restore the audited version, or audit it again (export can then carry over "
@@ -168,9 +166,8 @@ def copy_cleaned_tree(
 def _check_copy_to(copy_to: Path, root: Path | None, results: Results) -> Path:
     if root is None:
         raise FolderError("--copy-to: applies only to images (an audited folder of class folders)")
-    resolved = copy_to.resolve()
     for name, place in (("the audited images", root.resolve()), ("the results folder", results.folder.resolve())):
-        if resolved == place or place in resolved.parents or resolved in place.parents:
+        if overlaps(copy_to, place):
             raise FolderError(f"--copy-to: '{copy_to}' overlaps {name} '{place}'; pick a folder outside both")
     if copy_to.exists() and (not copy_to.is_dir() or any(copy_to.iterdir())):
         raise FolderError(f"--copy-to: '{copy_to}' exists and is not an empty folder; pick a new folder")
@@ -234,10 +231,12 @@ def export_cleaned(
     inputs = [("audited table", dataset.table_path(results.folder))] if dataset is not None else []
     suffixes = tuple(s for s in TABLE_SUFFIXES if s != ".pq")
     out = check_new_output(out, argument=argument, suffixes=suffixes, protected=inputs, results=results)
-    log = out.with_name(f"{out.stem}.changes{out.suffix}")
-    check_new_output(log, argument=argument, suffixes=suffixes, protected=inputs, results=results)
+    root = None if dataset is None else _image_root(dataset)
+    log = out  # images: one table of the decided files, no separate change log
+    if root is None:
+        log = out.with_name(f"{out.stem}.changes{out.suffix}")
+        check_new_output(log, argument=argument, suffixes=suffixes, protected=inputs, results=results)
     table, dataset = audited_table(results)
-    root = _image_root(dataset)
     if copy_to is not None:
         copy_to = _check_copy_to(Path(copy_to), root, results)
     store = DecisionStore(results.folder, dataset=dataset.fingerprint, create=False)
@@ -299,7 +298,6 @@ def export_cleaned(
             }
         )
         atomic_write(out, lambda path: write_table(manifest, path, suffix=out.suffix))
-        log = out
         if copy_to is not None:
             copy_cleaned_tree(
                 cleaned, column, dataset.image["files"], root, copy_to,
