@@ -9,13 +9,13 @@ contrast. The logistic regression on the standardised features uses ``C=0.003``:
 penalty keeps the model from fitting the wrong labels it is trained on, which is what lets
 out-of-sample probabilities expose them.
 
-Measured on scikit-learn's digits written as 32 x 32 images with the demo's 13.5% flipped labels
-(5-fold cross-validation; precision / recall of the flags against the flips; test accuracy after
-removing the flags): this model 0.953 / 0.959, 0.980 (1.1 s); the same with C = 0.03 (what
-cross-validated log loss on the noisy labels picks) 0.822 / 0.871, 0.978; HOG with 4-pixel
-cells (C = 0.01) 0.746 / 0.900, 0.985; standardised pixels, logistic regression (C = 0.01) 0.815
-/ 0.935, 0.959; pixels with PCA to 50 components (C = 0.1) 0.656 / 0.876, 0.937. Only the
-digits ship with scikit-learn, so these figures come from one dataset.
+Measured with ``python benchmarks/bench_image_models.py`` (2026-12-02, one thread): scikit-learn's
+digits drawn as 32 x 32 images with the demo's 13.5% flipped labels, 5-fold cross-validation;
+precision / recall of the flags against the flips, then test accuracy after removing the flags:
+this model 0.964 / 0.959, 0.980 (3 s); the same with C = 0.03 0.811 / 0.882, 0.970; HOG with
+4-pixel cells (C = 0.01) 0.765 / 0.882, 0.982; standardised pixels, logistic regression
+(C = 0.01) 0.815 / 0.935, 0.961; pixels with PCA to 50 components (C = 0.1) 0.665 / 0.876,
+0.935. Only the digits ship with scikit-learn, so these figures come from one dataset.
 
 Examples
 --------
