@@ -87,10 +87,16 @@ def test_audit_a_folder_finds_the_misfiled_images(digits, tmp_path):
     assert result.returncode == 0, result.stderr
     assert "1 files could not be read" in result.stdout
     issues = pd.read_csv(tmp_path / "out" / "issues.csv")
-    assert list(issues.columns) == ["row", "path", "given_label", "predicted_label", "label_quality"]
-    index = issues["path"].str.extract(r"img(\d+)")[0].astype(int).to_numpy()
+    checks = ["label", "exact_duplicate", "near_duplicate", "dark", "light", "blurry", "low_information",
+              "odd_size", "odd_aspect_ratio", "grayscale"]
+    assert list(issues.columns) == [
+        "row", "path", "given_label", "predicted_label", "label_quality", *[f"is_{c}_issue" for c in checks],
+        "exact_duplicate_set", "exact_duplicate_label_conflict", "near_duplicate_set", "near_duplicate_label_conflict",
+    ]
+    label_issues = issues[issues["is_label_issue"]]
+    index = label_issues["path"].str.extract(r"img(\d+)")[0].astype(int).to_numpy()
     hits = flipped[index].sum()
-    assert hits / len(issues) > 0.8 and hits / flipped.sum() > 0.8
+    assert hits / len(label_issues) > 0.8 and hits / flipped.sum() > 0.8
     assert pd.read_csv(tmp_path / "out" / "unreadable.csv")["path"].tolist() == ["3/broken.png"]
     from labelaudit.review.app import ReviewState
 
@@ -189,6 +195,7 @@ def test_review_serves_the_image_files_through_a_route_inside_the_folder_only(di
     state = ReviewState(tmp_path / "out")
     item = state.issues(0, 1)["issues"][0]
     assert item["example"] == {"kind": "image", "src": f"/api/examples/{item['row']}/image"}
+    assert item["path"] == state.findings.examples.table.loc[item["row"], "path"]
     png = state.image(str(item["row"]))
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     state.findings.examples.table.loc[item["row"], "path"] = "../../etc/passwd"  # a tampered path
@@ -230,3 +237,40 @@ def test_demo_images_runs_the_folder_route_end_to_end(tmp_path):
     assert again.returncode == 2 and "--images" in again.stderr and "not an empty folder" in again.stderr
     inside = run("demo", "--images", "out/png", "--out", "out", cwd=tmp_path)
     assert inside.returncode == 2 and "overlaps --out" in inside.stderr
+
+
+def test_image_checks_flag_planted_duplicates_dark_and_blurry_files_by_path(digits, tmp_path):
+    import shutil
+
+    from PIL import ImageFilter
+
+    root = tmp_path / "planted"
+    shutil.copytree(digits[0], root)
+    (root / "3" / "broken.png").unlink()
+    first = next(root.glob("*/img0000.png"))
+    other = next(c for c in sorted(p.name for p in root.iterdir()) if c != first.parent.name)
+    shutil.copy(first, first.parent / "copy.png")
+    shutil.copy(first, root / other / "copy in another class.png")  # the same image in another class
+    Image.open(first).point(lambda v: v // 8).save(root / other / "dark.png")
+    Image.open(first).filter(ImageFilter.GaussianBlur(4)).save(first.parent / "blurry.png")
+    result = run("audit", str(root), "--out", "out", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "Image checks: exact_duplicate 3, near_duplicate 3, dark 1, blurry 1 (of 604 images)" in result.stdout
+    assert "1 exact duplicate sets hold files of different classes" in result.stdout
+    issues = pd.read_csv(tmp_path / "out" / "issues.csv", keep_default_na=False).set_index("path")
+    home = first.parent.name
+    copies = sorted([f"{home}/copy.png", f"{home}/img0000.png", f"{other}/copy in another class.png"])
+    assert sorted(issues.index[issues["is_exact_duplicate_issue"]]) == copies
+    assert (issues.loc[copies, "exact_duplicate_set"] == copies[0]).all()  # named by its first file
+    assert issues.loc[copies, "exact_duplicate_label_conflict"].all()
+    assert issues.index[issues["is_dark_issue"]].tolist() == [f"{other}/dark.png"]
+    assert issues.index[issues["is_blurry_issue"]].tolist() == [f"{home}/blurry.png"]
+    assert (issues.loc[copies, "near_duplicate_set"] == copies[0]).all()
+    health = __import__("json").loads((tmp_path / "out" / "health.json").read_text())
+    assert {c["issue_type"] for c in health["image_checks"]} >= {"exact_duplicate", "dark", "blurry"}
+    from labelaudit.review.app import ReviewState
+
+    state = ReviewState(tmp_path / "out")
+    assert {"label", "exact_duplicate", "dark"} <= set(state.findings.tables)
+    dark = next(i for i in state.items if "dark" in i["issue_types"])
+    assert state.issues(state.items.index(dark), 1)["issues"][0]["path"] == f"{other}/dark.png"

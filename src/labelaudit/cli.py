@@ -72,6 +72,7 @@ class Labelled:
     image: dict[str, Any] | None = None
     extra_tables: dict[str, Any] | None = None  # more tables for the results folder (unreadable.csv)
     rows: Any = None  # the table row of each pred_probs row, when some rows could not be used
+    image_checks: Any = None  # the Audit of the image checks, one row per pred_probs row
 
 
 # -- argument types and checks -----------------------------------------------------------------
@@ -240,6 +241,9 @@ def _issues_table(data: Labelled, filter_by: str, rank_by: str, inputs: tuple[An
     """Flagged rows, most likely wrong first: row, given_label, predicted_label, label_quality.
 
     ``inputs``: ``(codes, pred_probs)`` to compute from instead of ``data``'s (dask arrays).
+    With image checks, the rows any check flagged (label issues first, then the others from the
+    lowest label quality up), with ``is_<type>_issue`` per check and each duplicate set named
+    by the path of its first file.
     """
     import numpy as np
     import pandas as pd
@@ -248,20 +252,55 @@ def _issues_table(data: Labelled, filter_by: str, rank_by: str, inputs: tuple[An
 
     codes, pred_probs = inputs or (data.codes, data.pred_probs)
     ranked = find_label_issues(codes, pred_probs, filter_by=filter_by, return_indices_ranked_by=rank_by)
-    scores = get_label_quality_scores(codes, pred_probs, method=rank_by)
+    scores = np.asarray(get_label_quality_scores(codes, pred_probs, method=rank_by))
+    order, flags = ranked, {}
+    if data.image_checks is not None:
+        checks = data.image_checks.issues
+        flags["is_label_issue"] = np.zeros(len(scores), dtype=bool)
+        flags["is_label_issue"][ranked] = True
+        flags.update({c: checks[c].to_numpy() for c in checks.columns if c.startswith("is_")})
+        others = np.flatnonzero(np.any(list(flags.values()), axis=0) & ~flags["is_label_issue"])
+        order = np.r_[ranked, others[np.lexsort((others, scores[others]))]].astype(np.int64)
     issues = pd.DataFrame(
         {
-            "row": ranked,
-            "given_label": data.classes[data.codes[ranked]],
-            "predicted_label": data.classes[data.pred_probs[ranked].argmax(axis=1)],
-            "label_quality": np.asarray(scores[ranked]),
+            "row": order,
+            "given_label": data.classes[data.codes[order]],
+            "predicted_label": data.classes[data.pred_probs[order].argmax(axis=1)],
+            "label_quality": scores[order],
+            **{name: flag[order] for name, flag in flags.items()},
         }
     )
-    if data.rows is not None:
-        issues["row"] = data.rows[ranked]
+    table_rows = np.arange(len(scores)) if data.rows is None else np.asarray(data.rows)
+    issues["row"] = table_rows[order]
     if data.path_column is not None:
-        issues.insert(1, data.path_column, data.table[data.path_column].to_numpy()[issues["row"].to_numpy()])
+        paths = data.table[data.path_column].to_numpy()[table_rows]
+        issues.insert(1, data.path_column, paths[order])
+        if data.image_checks is not None:
+            checks = data.image_checks.issues
+            for kind in ("exact_duplicate", "near_duplicate"):
+                if f"{kind}_set" in checks:
+                    first = checks[f"{kind}_set"].to_numpy()[order]
+                    issues[f"{kind}_set"] = np.where(first >= 0, paths[np.maximum(first, 0)], "")
+                    issues[f"{kind}_label_conflict"] = checks[f"{kind}_label_conflict"].to_numpy()[order]
     return issues
+
+
+def _image_checks(images: Any, codes: Any, n_jobs: int | None) -> Any:
+    """The image checks (:data:`labelaudit.audit.IMAGE_CHECKS`) of an image folder, with the
+    labels for the duplicates' label conflicts; prints what they found."""
+    from labelaudit import Audit
+    from labelaudit.audit import IMAGE_CHECKS
+
+    audit = Audit(label=codes).run(images=images, issue_types=list(IMAGE_CHECKS), n_jobs=n_jobs, verbose=False)
+    found = audit.summary[audit.summary["num_issues"] > 0]
+    print("Image checks: " + (", ".join(f"{t} {n:,}" for t, n in zip(found["issue_type"], found["num_issues"]))
+                             or "nothing flagged") + f" (of {audit.num_examples:,} images)")
+    for kind in ("exact_duplicate", "near_duplicate"):
+        conflicts = audit.info.get(kind, {}).get("num_conflicting_sets", 0)
+        if conflicts:
+            print(f"  {conflicts:,} {kind.replace('_', ' ')} sets hold files of different classes "
+                  f"(at most one label each is right; column {kind}_label_conflict)")
+    return audit
 
 
 @contextlib.contextmanager
@@ -315,7 +354,15 @@ def _cross_validate(
 
 
 def _show(frame: Any, top: int) -> str:
-    return frame.head(top).to_string(index=False, float_format=lambda v: f"{v:.4f}")
+    """The first ``top`` rows for the terminal; the ``is_<check>_issue`` columns of image checks
+    become one ``issues`` column naming the checks that flagged the row."""
+    frame = frame.head(top)
+    flags = [c for c in frame.columns if c.startswith("is_") and c.endswith("_issue")]
+    if flags:
+        named = frame[flags].apply(lambda row: ", ".join(c[3:-6] for c in flags if row[c]), axis=1)
+        keep = [c for c in frame.columns if c not in flags and not c.endswith(("_set", "_label_conflict"))]
+        frame = frame[keep].assign(issues=named)
+    return frame.to_string(index=False, float_format=lambda v: f"{v:.4f}")
 
 
 def _stage_results(
@@ -332,6 +379,8 @@ def _stage_results(
 
     chance = check_against_chance(data.codes, data.pred_probs)
     health = {**health, "model_check": chance.to_dict()}
+    if data.image_checks is not None:
+        health["image_checks"] = plain(data.image_checks.to_record()["checks"])
     if chance.at_chance:
         sys.stderr.write(f"labelaudit: warning: {chance.message()}\n")
     run.stage_table(f"issues.{issues_format}", issues)
@@ -496,11 +545,12 @@ def _audit_from_image_table(args: argparse.Namespace, frame: Any, id_column: str
     with _as_input_error("--image-column", ImportError):
         images = load_images(frame, args.image_column, args.label, Path(args.data).parent, size=args.image_size)
     enc, pred_probs, extra_tables = _cross_validate_images(args, images, "--label")
+    image_checks = _image_checks(images, enc.codes, args.n_jobs)
     return Labelled(
         enc.codes, enc.classes, pred_probs, enc.classes.tolist(), table=frame, label_column=args.label,
         source=Path(args.data), id_column=id_column, path_column=args.image_column,
         image={"files": args.image_column, "root": str(images.root)}, extra_tables=extra_tables,
-        rows=images.rows if len(images.rows) < len(frame) else None,
+        rows=images.rows if len(images.rows) < len(frame) else None, image_checks=image_checks,
     )
 
 
@@ -514,7 +564,7 @@ def _audit_from_images(args: argparse.Namespace) -> Labelled:
     return Labelled(
         enc.codes, enc.classes, pred_probs, enc.classes.tolist(), table=folder.table(),
         path_column="path", image={"files": "path", "root": str(Path(args.data).resolve())},
-        extra_tables=extra_tables,
+        extra_tables=extra_tables, image_checks=_image_checks(folder, enc.codes, args.n_jobs),
     )
 
 
@@ -664,10 +714,14 @@ def run_audit(args: argparse.Namespace) -> int:
     print()
     print(summary.to_text())
     print()
-    shown = len(issues) if args.top == 0 else min(args.top, len(issues))
-    print(f"Label issues: {len(issues):,} of {summary.num_examples:,} rows flagged by {args.filter_by} "
+    label_issues = issues[issues["is_label_issue"]] if "is_label_issue" in issues else issues
+    shown = len(label_issues) if args.top == 0 else min(args.top, len(label_issues))
+    print(f"Label issues: {len(label_issues):,} of {summary.num_examples:,} rows flagged by {args.filter_by} "
           f"(ranked by {args.rank_by}; row = 0-based row of the input); top {shown}:")
-    print(_show(issues, shown) if shown else "  (none)")
+    print(_show(label_issues, shown) if shown else "  (none)")
+    if len(label_issues) < len(issues):
+        print(f"issues.{args.format} lists {len(issues):,} files: every label issue, then every other file "
+              "an image check flagged (an is_<check>_issue column per check)")
     title = f"Label audit of {Path(args.data or args.labels).name}"
     with run:
         written = _stage_results(run, data, issues, summary.to_dict(), title=title, issues_format=args.format)

@@ -1,13 +1,18 @@
 """Audit a dataset for every kind of data issue: :class:`Audit`, one module per check.
 
-Checks (each registered by its module): ``label``, ``outlier``, ``near_duplicate``,
-``non_iid``, ``class_imbalance``, ``null``, ``underperforming_group``, ``data_valuation``.
+Checks (each registered by its module): ``label``, ``outlier``, ``exact_duplicate``,
+``near_duplicate``, ``non_iid``, ``class_imbalance``, ``null``, ``underperforming_group``,
+``data_valuation``, and for images ``dark``, ``light``, ``blurry``, ``low_information``,
+``odd_size``, ``odd_aspect_ratio`` and ``grayscale`` (:data:`IMAGE_CHECKS` are the checks
+an audit of images runs besides the label check).
 Add your own by subclassing :class:`Check` and decorating it with :func:`register_check`.
 """
 
 from labelaudit.audit import (  # noqa: F401 (each module registers its check)
     class_imbalance,
     data_valuation,
+    exact_duplicate,
+    image_quality,
     label,
     near_duplicate,
     non_iid,
@@ -28,7 +33,20 @@ from labelaudit.audit._knn import KnnGraph
 from labelaudit.audit.core import Audit
 from labelaudit.audit.outlier import OutOfDistribution
 
+IMAGE_CHECKS = (
+    "exact_duplicate",
+    "near_duplicate",
+    "dark",
+    "light",
+    "blurry",
+    "low_information",
+    "odd_size",
+    "odd_aspect_ratio",
+    "grayscale",
+)
+
 __all__ = [
+    "IMAGE_CHECKS",
     "Audit",
     "AuditInputs",
     "Check",

@@ -15,7 +15,12 @@ its members):
 * ``"features"``: the feature matrix (missing values allowed);
 * ``"neighbors"``: the shared k-nearest-neighbour graph (given as ``knn_graph`` or built from
   ``features``);
-* ``"columns"``: columns to inspect for missing values (``features`` or the data's columns).
+* ``"columns"``: columns to inspect for missing values (``features`` or the data's columns);
+* ``"images"``: the measurements of each image (:data:`labelaudit.io.images.MEASUREMENTS`),
+  from ``images`` (an image folder, file paths or PIL images).
+
+A check with ``default_when_given = "images"`` (say) is one of the default checks only when that
+input is given: the image checks are not listed as skipped in the audit of a table.
 """
 
 from __future__ import annotations
@@ -29,25 +34,34 @@ if TYPE_CHECKING:  # pragma: no cover
     from labelaudit.audit._inputs import AuditInputs
     from labelaudit.audit._rows import RowFunction
 
-INPUT_NAMES = ("labels", "pred_probs", "features", "neighbors", "columns")
+INPUT_NAMES = ("labels", "pred_probs", "features", "neighbors", "columns", "images")
 _HOW_TO_GIVE = {
     "labels": "labels (Audit(label=...))",
     "pred_probs": "pred_probs",
     "features": "features",
     "neighbors": "features or knn_graph (for the neighbour graph)",
     "columns": "features or data columns besides the label",
+    "images": "images (an image folder, file paths or PIL images)",
 }
 
 # built-in checks run in this order; checks users register run after them, in registration order
 BUILTIN_ORDER = (
     "label",
     "outlier",
+    "exact_duplicate",
     "near_duplicate",
     "non_iid",
     "class_imbalance",
     "null",
     "underperforming_group",
     "data_valuation",
+    "dark",
+    "light",
+    "blurry",
+    "low_information",
+    "odd_size",
+    "odd_aspect_ratio",
+    "grayscale",
 )
 _REGISTRY: dict[str, type[Check]] = {}
 
@@ -84,7 +98,8 @@ class Check:
     """Base class of a data check; subclass it and decorate with :func:`register_check`.
 
     Subclasses set ``name``, ``needs``, ``params`` (every keyword ``run`` accepts, with its
-    default) and ``default`` (whether ``Audit.run`` runs it when ``issue_types`` is omitted),
+    default), ``default`` (whether ``Audit.run`` runs it when ``issue_types`` is omitted) and
+    optionally ``default_when_given`` (an input without which it is not one of the defaults),
     and implement :meth:`run` (and :meth:`reads` when it reads ``pred_probs`` row by row).
 
     Examples
@@ -113,6 +128,7 @@ class Check:
     needs: ClassVar[tuple[tuple[str, ...], ...]] = ()
     params: ClassVar[dict[str, Any]] = {}
     default: ClassVar[bool] = True
+    default_when_given: ClassVar[str | None] = None
 
     def run(self, inputs: AuditInputs, **params: Any) -> CheckResult:
         """Run the check on validated inputs with the given parameters."""
@@ -175,7 +191,7 @@ def available_checks() -> list[str]:
     --------
     >>> from labelaudit.audit import available_checks
     >>> available_checks()[:3]
-    ['label', 'outlier', 'near_duplicate']
+    ['label', 'outlier', 'exact_duplicate']
     """
     position = {name: i for i, name in enumerate(BUILTIN_ORDER)}
     return sorted(_REGISTRY, key=lambda name: position.get(name, len(position)))

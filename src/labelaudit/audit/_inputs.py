@@ -94,6 +94,36 @@ def as_features(
     return arr, names or [str(i) for i in range(arr.shape[1])]
 
 
+def as_image_measurements(
+    images: Any, num_examples: int, data: pd.DataFrame | None, n_jobs: int | None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The measurements of every image (:func:`labelaudit.io.images.measure_images`) and the
+    files that could not be read. ``images``: an image folder, a sequence of file paths or PIL
+    images, or the name of a column of ``data`` holding file paths."""
+    from labelaudit.io.images import ImageFolder, measure_images
+
+    if isinstance(images, str):
+        if data is None or images not in data.columns:
+            raise ValueError(
+                f"images={images!r} names no column of data; pass the name of a column of file "
+                "paths, a list of paths or PIL images, or labelaudit.load_image_folder(DIR)."
+            )
+        images = data[images].tolist()
+    elif not isinstance(images, ImageFolder) and (
+        isinstance(images, (np.ndarray, bytes)) or not hasattr(images, "__len__")
+    ):
+        raise TypeError(
+            "images must be labelaudit.load_image_folder(DIR), a sequence of file paths or PIL "
+            f"images, or a column name of data; found {type(images).__name__}."
+        )
+    if len(images) != num_examples:
+        raise ValueError(
+            f"images has {len(images)} items but the audit has {num_examples} examples; they must "
+            "describe the same examples in the same order."
+        )
+    return measure_images(images, n_jobs=n_jobs)
+
+
 class AuditInputs:
     """Everything a check may read, validated once.
 
@@ -112,6 +142,9 @@ class AuditInputs:
     passes : Passes or None
         Core passes over the labels and ``pred_probs`` (when both are given), shared by every
         check: each pass runs at most once for the whole audit.
+    images : DataFrame or None
+        The measurements of each image (:data:`labelaudit.io.images.MEASUREMENTS`; missing for
+        a file that could not be read).
     """
 
     def __init__(
@@ -128,8 +161,10 @@ class AuditInputs:
         metric: str,
         n_jobs: int | None,
         search: str = "auto",
+        images: pd.DataFrame | None = None,
     ) -> None:
         self.num_examples = num_examples
+        self.images = images
         self.labels = labels
         self.pred_probs = pred_probs
         self.features = features
@@ -157,6 +192,7 @@ class AuditInputs:
             "features": self.features is not None,
             "neighbors": self._knn_graph is not None or self._enough_complete_rows(),
             "columns": self.columns is not None,
+            "images": self.images is not None,
         }
         return {name for name, present in have.items() if present}
 

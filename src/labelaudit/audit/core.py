@@ -15,7 +15,13 @@ import pandas as pd
 from labelaudit._passes import open_passes as Passes
 from labelaudit._validate import as_pred_probs, check_choice, check_k, check_n_jobs
 from labelaudit.audit._base import Check, CheckResult, available_checks, get_check
-from labelaudit.audit._inputs import AuditInputs, as_features, as_frame, encode_audit_labels
+from labelaudit.audit._inputs import (
+    AuditInputs,
+    as_features,
+    as_frame,
+    as_image_measurements,
+    encode_audit_labels,
+)
 from labelaudit.audit._knn import SEARCH_METHODS, KnnGraph
 from labelaudit.io import (
     FolderError,
@@ -173,6 +179,7 @@ class Audit:
         pred_probs: Any = None,
         features: Any = None,
         knn_graph: Any = None,
+        images: Any = None,
         issue_types: Any = None,
         k: int = 10,
         metric: str = "euclidean",
@@ -193,6 +200,11 @@ class Audit:
         knn_graph : scipy sparse matrix of shape (n, n), optional
             Precomputed neighbour distances (row ``i`` lists ``i``'s neighbours); used instead
             of searching ``features``.
+        images : image folder, sequence or str, optional
+            The examples' images, for the image checks (``exact_duplicate``, ``dark``, ...; see
+            :data:`labelaudit.audit.IMAGE_CHECKS`) and ``near_duplicate`` by perceptual hashes:
+            ``labelaudit.load_image_folder(DIR)``, file paths, PIL images, or the name of a column
+            of ``data`` holding file paths. Each file is read once, on ``n_jobs`` threads.
         issue_types : dict, optional
             ``{check name: {parameter: value}}``; ``None`` runs every default check.
         k : int, default 10
@@ -222,9 +234,15 @@ class Audit:
                 f"search='approximate' supports metric='euclidean' only; got metric={metric!r}."
             )
         inputs = self._inputs(
-            pred_probs, features, knn_graph, check_k(k), metric, search, check_n_jobs(n_jobs)
+            pred_probs, features, knn_graph, images, check_k(k), metric, search, check_n_jobs(n_jobs)
         )
         available = inputs.available()
+        if issue_types is None:  # checks of an input not given are not defaults (images)
+            plan = [
+                (check, params)
+                for check, params in plan
+                if check.default_when_given is None or check.default_when_given in available
+            ]
         steps = [(check, check(), params) for check, params in plan]
         if inputs.pred_probs is not None:  # one pass: every value checked, what the checks read
             inputs.row_values(
@@ -289,6 +307,7 @@ class Audit:
         pred_probs: Any,
         features: Any,
         knn_graph: Any,
+        images: Any,
         k: int,
         metric: str,
         search: str,
@@ -317,6 +336,14 @@ class Audit:
         elif self.data is not None:
             columns = self.data.drop(columns=[self.label]) if self.label is not None else self.data
             columns = columns if columns.shape[1] else None
+        measurements = None
+        if images is not None:
+            measurements, unreadable = as_image_measurements(images, n, self.data, n_jobs)
+            if len(unreadable):
+                logger.warning(
+                    "%d of %d images could not be read (first: %s: %s); the image checks leave them out",
+                    len(unreadable), n, unreadable["path"].iloc[0], unreadable["reason"].iloc[0],
+                )
         return AuditInputs(
             num_examples=n,
             labels=labels,
@@ -329,6 +356,7 @@ class Audit:
             metric=metric,
             n_jobs=n_jobs,
             search=search,
+            images=measurements,
         )
 
     def _check_result(self, name: str, result: CheckResult) -> None:

@@ -225,11 +225,20 @@ def label_findings(
     """The findings of a label audit: its health summary and flagged rows (``label_quality``)."""
     issues = issues.rename(columns={"label_quality": "score"})
     columns = ISSUE_COLUMNS + [c for c in issues.columns if c not in ISSUE_COLUMNS]
+    kinds = [c[3:-6] for c in issues.columns if c.startswith("is_") and c.endswith("_issue")]
+    tables = {"label": issues[columns]}
+    if kinds:  # an audit of images: the rows any check flagged, one table per check
+        flagged = {kind: issues[issues[f"is_{kind}_issue"].astype(bool)] for kind in kinds}
+        tables = {
+            kind: frame[columns].reset_index(drop=True)
+            for kind, frame in flagged.items()
+            if kind == "label" or len(frame)
+        }
     return Findings(
         title=title,
         num_examples=int(health["num_examples"]),
         classes=list(health["class_names"]),
-        tables={"label": issues[columns]},
+        tables=tables,
         health=health,
         examples=examples,
         notes=list(notes or []),

@@ -5,8 +5,11 @@ JSON API (every error is a 4xx response ``{"error": "..."}`` and changes nothing
 * ``GET /api/meta``: ``title``, ``num_examples``, ``num_issues``, ``classes``, ``issue_types``.
 * ``GET /api/issues?offset=0&limit=100``: ``{"total", "offset", "limit", "issues": [...]}``, the
   flagged rows from the lowest score up, each with ``row``, ``given_label``,
-  ``predicted_label``, ``score``, ``decision`` (null or the decision), ``issue_types`` and
-  ``example`` (``{"kind": "image", "src": data URI}``, or ``kind`` text/features with ``text``).
+  ``predicted_label``, ``score``, ``decision`` (null or the decision), ``issue_types``,
+  ``example`` (``{"kind": "image", "src": URL or data URI}``, or ``kind`` text/features with
+  ``text``) and, for image files, ``path`` (relative to the audited folder).
+* ``GET /api/examples/{row}/image``: the image file of ``row`` as a PNG scaled to fit
+  ``IMAGE_SIDE`` pixels; only files inside the audited folder are served (404 otherwise).
   ``offset`` and ``limit`` (1..1000) are plain ASCII integers.
 * ``POST /api/decisions`` with ``{"row": int, "action": "keep"|"relabel"|"remove", "label": ...}``
   (``label`` only with relabel: one of ``classes``, not the given label): the stored decision,
@@ -129,8 +132,17 @@ class ReviewState:
         decisions = {d["row"]: d for d in self.store.all()}
         page = []
         for item in self.items[offset : offset + limit]:
-            page.append({**item, "decision": decisions.get(item["row"]), "example": self.example(item["row"])})
+            shown = {**item, "decision": decisions.get(item["row"]), "example": self.example(item["row"])}
+            path = self.path(item["row"])
+            page.append(shown if path is None else {**shown, "path": path})
         return {"total": len(self.items), "offset": offset, "limit": limit, "issues": page}
+
+    def path(self, row: int) -> str | None:
+        """The image file of ``row`` relative to the audited folder (None without image files)."""
+        examples = self.findings.examples
+        if examples is None or not examples.image or "files" not in examples.image:
+            return None
+        return str(examples.table[examples.image["files"]].iloc[row])
 
     def example(self, row: int) -> dict[str, str] | None:
         """How the page shows ``row``: image files through :meth:`image` (a URL, not a data URI)."""
@@ -143,13 +155,11 @@ class ReviewState:
 
     def image(self, value: str) -> bytes:
         """The image file of row ``value``, scaled for the browser; only files inside the audited folder."""
-        row = self.row(value)
-        examples = self.findings.examples
-        if examples is None or not examples.image or "files" not in examples.image:
+        relative = self.path(self.row(value))
+        if relative is None:
             raise _Invalid(404, "this dataset has no image files")
-        relative = str(examples.table[examples.image["files"]].iloc[row])
         try:
-            return image_file_png(Path(examples.image["root"]), relative, IMAGE_SIDE)
+            return image_file_png(Path(self.findings.examples.image["root"]), relative, IMAGE_SIDE)
         except ValueError as err:
             raise _Invalid(404, str(err)) from None
 

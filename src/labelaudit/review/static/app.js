@@ -58,9 +58,10 @@
   function facts(item) {
     var dl = document.createElement('dl');
     dl.className = 'facts';
-    [['row', item.row], ['given label', item.given_label], ['predicted label', item.predicted_label],
-     ['score', item.score === null ? null : item.score.toFixed(4)], ['issue', item.issue_types.join(', ')]]
-      .forEach(function (pair) {
+    var shown = [['row', item.row], ['given label', item.given_label], ['predicted label', item.predicted_label],
+     ['score', item.score === null ? null : item.score.toFixed(4)], ['issue', item.issue_types.join(', ')]];
+    if (item.path !== undefined) shown.splice(1, 0, ['file', item.path]);
+    shown.forEach(function (pair) {
         var dt = document.createElement('dt'), dd = document.createElement('dd');
         dt.textContent = pair[0];
         dd.textContent = text(pair[1]);
