@@ -295,7 +295,7 @@ def _scored_images(
     least_confidence: Any = None,
     confidence_name: str = "",
 ) -> list[tuple[_ImageBoxes, _ImageBoxes, _BoxScores]]:
-    """Each image's checked boxes, and box scores from its predictions scoring ``least_confidence``."""
+    """Each image's boxes, with box scores from its predictions scoring ``least_confidence``."""
     threshold = check_threshold(iou_threshold)
     check = check_bool("overlapping_label_check", overlapping_label_check)
     least = 0.0 if least_confidence is None else check_fraction(confidence_name, least_confidence)

@@ -22,7 +22,7 @@ def data():
 
 
 def test_params_keys_act_like_keywords(data):
-    train, new, y, probs = data
+    train, new, _, probs = data
     by_params = OutOfDistribution(params={"k": 5, "threshold": 3.0}).fit(features=train)
     by_keywords = OutOfDistribution(k=5, threshold=3.0).fit(features=train)
     np.testing.assert_array_equal(by_params.score(features=new), by_keywords.score(features=new))
