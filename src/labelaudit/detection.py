@@ -1240,17 +1240,14 @@ def plot_class_size_distributions(
     from labelaudit.report.plots import require_matplotlib
 
     class_to_show = check_positive_int("class_to_show", class_to_show)
-    given, predicted = _per_class(
-        labels,
-        predictions,
-        class_names,
-        lambda b: ((b.bboxes[:, 2] - b.bboxes[:, 0]) * (b.bboxes[:, 3] - b.bboxes[:, 1])).tolist(),
+    given, predicted = bounding_box_size_distribution(
+        labels, predictions, class_names=class_names, sort=True
     )
-    shown = sorted(given, key=lambda key: -len(given[key]))[:class_to_show]
+    shown = list(given)[:class_to_show]
     plt = require_matplotlib("plot_class_size_distributions")
     figure, axes = plt.subplots(1, len(shown), figsize=(4 * len(shown), 3), squeeze=False)
     for ax, key in zip(axes[0], shown):
-        ax.hist([given[key], predicted[key]], label=["labelled", "predicted"])
+        ax.hist([given[key], predicted.get(key, [])], label=["labelled", "predicted"])
         ax.set_title(f"class {key}")
         ax.set_xlabel("box area")
         ax.legend()
