@@ -16,12 +16,19 @@ every value checked on the way, and never copied whole.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import numpy as np
+from sklearn.base import BaseEstimator
 
 from labelaudit._passes import open_passes as Passes
-from labelaudit._validate import as_pred_probs, check_choice, check_k, check_threshold
+from labelaudit._validate import (
+    as_pred_probs,
+    check_choice,
+    check_k,
+    check_threshold,
+)
 from labelaudit.audit._base import Check, CheckResult, register_check
 from labelaudit.audit._inputs import AuditInputs, as_features
 from labelaudit.audit._rows import RowFunction, row_pass
@@ -30,6 +37,7 @@ from labelaudit.rank import adjustment_thresholds
 logger = logging.getLogger(__name__)
 
 OOD_METHODS = ("entropy", "least_confidence")
+OOD_PARAMS = ("knn", "t", "confident_thresholds")  # the reference's params beyond the keywords
 
 
 def robust_center_spread(values: np.ndarray) -> tuple[float, float]:
@@ -44,6 +52,21 @@ def robust_center_spread(values: np.ndarray) -> tuple[float, float]:
     q1, q3 = np.percentile(v, [25, 75])
     spread = max(mad, float(q3 - q1) / 1.349)
     return center, spread if spread > 0 else max(float(np.std(v)), 1e-12)
+
+
+def check_confident_thresholds(value: Any, num_classes: int) -> np.ndarray:
+    """``params["confident_thresholds"]``: one mean self-confidence in [0, 1] per class.
+
+    >>> check_confident_thresholds([0.5, 0.75], 2)
+    array([0.5 , 0.75])
+    """
+    arr = np.asarray(value, dtype=np.float64) if np.size(value) else np.empty(0)
+    if arr.shape != (num_classes,) or not ((arr >= 0) & (arr <= 1)).all():
+        raise ValueError(
+            f"params['confident_thresholds'] must be {num_classes} numbers in [0, 1], one per "
+            f"pred_probs column (each class's mean self-confidence); found {arr.tolist()!r}."
+        )
+    return arr
 
 
 def strangeness_scores(
@@ -106,16 +129,30 @@ def probability_strangeness(
     return values
 
 
-class OutOfDistribution:
+class OutOfDistribution(BaseEstimator):
     """Score how unlike a reference (training) set new examples are.
 
     Fit on features (distance to the ``k`` nearest training examples) or on ``pred_probs`` with
     ``labels`` (entropy or least confidence after per-class threshold adjustment), then score
-    other data. Scores are in [0, 1], lower = more out of distribution; ``predict`` flags scores
-    below 0.5 (see :mod:`labelaudit.audit.outlier` for the formula).
+    other data. Scores are in [0, 1], lower = more out of distribution; ``predict`` flags the
+    examples beyond ``threshold`` (see :mod:`labelaudit.audit.outlier` for the formula). A
+    scikit-learn estimator: ``get_params``, ``set_params`` and ``clone`` work as usual.
 
     Parameters
     ----------
+    params : dict, optional
+        The reference's way to pass settings: any of the keywords below, and
+
+        * ``"knn"``: a fitted scikit-learn ``NearestNeighbors`` (or anything with its
+          ``kneighbors`` API) whose training data is the reference set; ``fit`` then needs no
+          features, and ``score`` works without ``fit``. ``k`` defaults to its ``n_neighbors``.
+        * ``"t"`` (default 1): sharpness of the scores, ``2 ** (-t * max(z, 0) / threshold)``
+          for a robust z-score ``z``; larger ``t`` pushes scores towards 0 without changing their
+          order or what ``predict`` flags.
+        * ``"confident_thresholds"``: the per-class thresholds for adjusting ``pred_probs``
+          (shape (K,)); ``fit`` then needs no ``labels``.
+
+        A setting may be given in ``params`` or as a keyword, not both.
     k : int, default 10
         Neighbours used for feature-based scores.
     threshold : float, default 4.0
@@ -149,10 +186,22 @@ class OutOfDistribution:
     array([False,  True])
     >>> ood.score(features=new).round(2)
     array([1.  , 0.13])
+
+    The reference's ``params``, with a neighbour search fitted elsewhere:
+
+    >>> from sklearn.base import clone
+    >>> from sklearn.neighbors import NearestNeighbors
+    >>> knn = NearestNeighbors(n_neighbors=5).fit(rng.normal(size=(200, 3)))
+    >>> sharp = OutOfDistribution(params={"knn": knn, "t": 2})
+    >>> sharp.score(features=new).round(3)
+    array([1.   , 0.042])
+    >>> clone(sharp).get_params()["params"]["t"]
+    2
     """
 
     def __init__(
         self,
+        params: dict[str, Any] | None = None,
         *,
         k: int = 10,
         threshold: float = 4.0,
@@ -161,6 +210,7 @@ class OutOfDistribution:
         metric: str = "euclidean",
         n_jobs: int | None = None,
     ) -> None:
+        self.params = params
         self.k = k
         self.threshold = threshold
         self.method = method
@@ -168,63 +218,140 @@ class OutOfDistribution:
         self.metric = metric
         self.n_jobs = n_jobs
 
-    def __repr__(self) -> str:
-        return (
-            f"OutOfDistribution(k={self.k}, threshold={self.threshold}, method={self.method!r}, "
-            f"adjust_pred_probs={self.adjust_pred_probs}, metric={self.metric!r})"
-        )
+    def _settings(self) -> dict[str, Any]:
+        """The keywords overridden by ``params``, checked, with ``knn``, ``t`` and
+        ``confident_thresholds``."""
+        keywords = self.get_params(deep=False)
+        params = keywords.pop("params")
+        params = {} if params is None else params
+        if not isinstance(params, Mapping):
+            raise TypeError(f"params must be a dict of settings; found {type(params).__name__}.")
+        valid = (*keywords, *OOD_PARAMS)
+        unknown = sorted(map(str, set(params) - set(valid)))
+        if unknown:
+            raise ValueError(
+                f"params has the unknown key(s) {unknown}; valid keys: {', '.join(valid)}."
+            )
+        defaults = type(self)().get_params(deep=False)
+        twice = sorted(key for key in params if key in keywords and keywords[key] != defaults[key])
+        if twice:
+            raise ValueError(
+                f"{', '.join(twice)} given both in params and as a keyword; pass each setting once."
+            )
+        settings = {**keywords, "knn": None, "t": 1, "confident_thresholds": None, **params}
+        knn = settings["knn"]
+        if knn is not None:
+            if not hasattr(knn, "kneighbors") or not hasattr(knn, "n_samples_fit_"):
+                raise ValueError(
+                    "params['knn'] must be a fitted NearestNeighbors (with kneighbors and "
+                    f"n_samples_fit_); found {type(knn).__name__}. Call its fit(features) first."
+                )
+            if "k" not in params and self.k == defaults["k"]:
+                settings["k"] = knn.n_neighbors
+        settings["k"] = check_k(settings["k"])
+        settings["threshold"] = check_threshold(settings["threshold"])
+        t = settings["t"]
+        if isinstance(t, bool) or not isinstance(t, (int, float, np.number)) or not t > 0:
+            raise ValueError(f"params['t']={t!r} is not valid; use a positive number such as 1.")
+        check_choice("method", settings["method"], OOD_METHODS)
+        return settings
 
     def fit(
         self, *, features: Any = None, pred_probs: Any = None, labels: Any = None
     ) -> OutOfDistribution:
-        """Learn the reference distribution from ``features`` or from ``pred_probs`` (+ ``labels``)."""
-        from sklearn.neighbors import NearestNeighbors
+        """Learn the reference distribution from ``features`` or from ``pred_probs`` (+ ``labels``).
 
-        k = check_k(self.k)
-        threshold = check_threshold(self.threshold)
-        check_choice("method", self.method, OOD_METHODS)
-        if (features is None) == (pred_probs is None):
+        With ``params["knn"]`` the reference set is the knn's training data and ``features``
+        may be omitted.
+        """
+        settings = self._settings()
+        k, knn = settings["k"], settings["knn"]
+        sources = (features is not None) + (pred_probs is not None)
+        if sources > 1 or (sources == 0 and knn is None):
             raise ValueError("fit needs exactly one of features= or pred_probs=.")
         self.thresholds_ = None
-        if features is not None:
-            arr, _ = as_features(features, len(features), None)
-            complete = ~np.isnan(arr).any(axis=1)
-            if complete.sum() <= k:
-                raise ValueError(
-                    f"features has {int(complete.sum())} complete rows; fit needs more than k={k}."
-                )
-            if not complete.all():
-                logger.warning(
-                    "OutOfDistribution.fit left out %d rows with missing features",
-                    int((~complete).sum()),
-                )
-            self.search_ = NearestNeighbors(
-                n_neighbors=k, metric=self.metric, n_jobs=self.n_jobs
-            ).fit(arr[complete])
-            distances, _ = self.search_.kneighbors()
-            reference = np.full(len(arr), np.nan)
-            reference[complete] = distance_strangeness(distances)
+        if features is not None or knn is not None:
+            reference = self._fit_features(features, settings)
         else:
             probs = as_pred_probs(pred_probs)
-            if self.adjust_pred_probs:
+            given = settings["confident_thresholds"]
+            if given is not None:
+                self.thresholds_ = check_confident_thresholds(given, probs.shape[1])
+            elif settings["adjust_pred_probs"]:
                 if labels is None:
                     raise ValueError(
-                        "adjust_pred_probs=True needs labels= in fit (or set adjust_pred_probs=False)."
+                        "adjust_pred_probs=True needs labels= in fit (or set "
+                        "adjust_pred_probs=False, or give params['confident_thresholds'])."
                     )
-                self.thresholds_ = adjustment_thresholds(Passes(labels, probs, n_jobs=self.n_jobs))
+                self.thresholds_ = adjustment_thresholds(
+                    Passes(labels, probs, n_jobs=settings["n_jobs"])
+                )
+            if not settings["adjust_pred_probs"]:
+                self.thresholds_ = None
             self.search_ = None
             reference = probability_strangeness(
-                probs, self.thresholds_, self.method, n_jobs=self.n_jobs,
-                validate=self.thresholds_ is None,  # else pass 1 of the thresholds checked them
+                probs, self.thresholds_, settings["method"], n_jobs=settings["n_jobs"],
+                validate=self.thresholds_ is None or given is not None,
             )
+        self.k_, self.threshold_, self.t_ = k, settings["threshold"], float(settings["t"])
+        self.method_ = settings["method"]
         self.center_, self.spread_ = robust_center_spread(reference)
-        self.scores_ = strangeness_scores(reference, self.center_, self.spread_, threshold)
+        self.scores_ = self._scores(reference)
         return self
+
+    def _fit_features(self, features: Any, settings: dict[str, Any]) -> np.ndarray:
+        """Strangeness of the reference rows; sets ``search_``."""
+        from sklearn.neighbors import NearestNeighbors
+
+        k, knn = settings["k"], settings["knn"]
+        if knn is not None:
+            if knn.n_samples_fit_ <= k:
+                raise ValueError(
+                    f"params['knn'] was fitted on {knn.n_samples_fit_} rows; it needs more than "
+                    f"k={k}."
+                )
+            if features is not None and len(features) != knn.n_samples_fit_:
+                raise ValueError(
+                    f"features has {len(features)} rows but params['knn'] was fitted on "
+                    f"{knn.n_samples_fit_}; fit(features=...) with a knn takes its training data."
+                )
+            self.search_ = knn
+            distances, _ = knn.kneighbors(n_neighbors=k)
+            return distance_strangeness(distances)
+        arr, _ = as_features(features, len(features), None)
+        complete = ~np.isnan(arr).any(axis=1)
+        if complete.sum() <= k:
+            raise ValueError(
+                f"features has {int(complete.sum())} complete rows; fit needs more than k={k}."
+            )
+        if not complete.all():
+            logger.warning(
+                "OutOfDistribution.fit left out %d rows with missing features",
+                int((~complete).sum()),
+            )
+        self.search_ = NearestNeighbors(
+            n_neighbors=k, metric=settings["metric"], n_jobs=settings["n_jobs"]
+        ).fit(arr[complete])
+        distances, _ = self.search_.kneighbors()
+        reference = np.full(len(arr), np.nan)
+        reference[complete] = distance_strangeness(distances)
+        return reference
+
+    def _scores(self, values: np.ndarray) -> np.ndarray:
+        return strangeness_scores(values, self.center_, self.spread_, self.threshold_ / self.t_)
+
+    def fit_score(
+        self, *, features: Any = None, pred_probs: Any = None, labels: Any = None
+    ) -> np.ndarray:
+        """:meth:`fit`, then the scores of the fit examples (``scores_``)."""
+        return self.fit(features=features, pred_probs=pred_probs, labels=labels).scores_
 
     def score(self, *, features: Any = None, pred_probs: Any = None) -> np.ndarray:
         """Scores of new examples in [0, 1] (NaN for rows with missing features)."""
         if not hasattr(self, "center_"):
-            raise ValueError("this OutOfDistribution is not fitted yet; call fit(...) first.")
+            if self._settings()["knn"] is None:
+                raise ValueError("this OutOfDistribution is not fitted yet; call fit(...) first.")
+            self.fit()
         if self.search_ is not None:
             if features is None or pred_probs is not None:
                 raise ValueError(
@@ -237,7 +364,7 @@ class OutOfDistribution:
             complete = ~np.isnan(arr).any(axis=1)
             values = np.full(len(arr), np.nan)
             if complete.any():
-                distances, _ = self.search_.kneighbors(arr[complete])
+                distances, _ = self.search_.kneighbors(arr[complete], n_neighbors=self.k_)
                 values[complete] = distance_strangeness(distances)
         else:
             if pred_probs is None or features is not None:
@@ -245,13 +372,14 @@ class OutOfDistribution:
                     "this OutOfDistribution was fitted on pred_probs; score it with pred_probs=."
                 )
             values = probability_strangeness(
-                as_pred_probs(pred_probs), self.thresholds_, self.method, n_jobs=self.n_jobs
+                as_pred_probs(pred_probs), self.thresholds_, self.method_, n_jobs=self.n_jobs
             )
-        return strangeness_scores(values, self.center_, self.spread_, float(self.threshold))
+        return self._scores(values)
 
     def predict(self, *, features: Any = None, pred_probs: Any = None) -> np.ndarray:
-        """``True`` for examples beyond the threshold (score below 0.5)."""
-        return self.score(features=features, pred_probs=pred_probs) < 0.5
+        """``True`` for examples beyond the threshold (score below ``2 ** -t``, 0.5 by default)."""
+        scores = self.score(features=features, pred_probs=pred_probs)  # may fit from a knn
+        return scores < np.exp2(-self.t_)
 
 
 @register_check
