@@ -224,12 +224,8 @@ def clone_model(model: Any) -> Any:
 
 
 def _accepts(method: Any, name: str) -> bool:
-    """Whether ``method`` takes the keyword ``name`` (or any keyword)."""
-    try:
-        parameters = inspect.signature(method).parameters.values()
-    except (TypeError, ValueError):
-        return True
-    return any(p.name == name or p.kind is p.VAR_KEYWORD for p in parameters)
+    """Whether ``method`` names the parameter ``name`` (``**kwargs`` alone does not count)."""
+    return name in inspect.signature(method).parameters
 
 
 def check_fit_kwargs(name: str, value: Any) -> dict[str, Any]:
@@ -655,7 +651,7 @@ def _encode_y(y: Any, pred_probs: Any) -> EncodedLabels:
         k = pred_probs.shape[1]
         if arr.max() >= k:
             raise ValueError(
-                f"y holds class {arr.max()!r} but pred_probs has {k} columns; with pred_probs, "
+                f"y holds class {arr.max().item()!r} but pred_probs has {k} columns; with pred_probs, "
                 f"integer labels are column indices 0..{k - 1} (as in labelaudit.find_label_issues)."
             )
         enc = encode_labels(arr, k)
