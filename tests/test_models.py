@@ -16,7 +16,6 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
-from threadpoolctl import threadpool_limits
 
 import labelaudit
 from labelaudit import (
@@ -36,12 +35,6 @@ NOT_APPLICABLE = {
     ),
     "check_sample_weight_equivalence_on_sparse_data": "as on dense data",
 }
-
-
-@pytest.fixture(scope="module")
-def one_blas_thread():
-    with threadpool_limits(limits=1):
-        yield
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,6 @@ import pytest
 from sklearn.datasets import make_blobs
 from sklearn.dummy import DummyClassifier
 from sklearn.linear_model import LogisticRegression
-from threadpoolctl import threadpool_limits
 
 import labelaudit
 from labelaudit import (
@@ -24,12 +23,6 @@ from labelaudit.models import (
 )
 
 pytestmark = pytest.mark.usefixtures("one_blas_thread")
-
-
-@pytest.fixture(scope="module")
-def one_blas_thread():
-    with threadpool_limits(limits=1):
-        yield
 
 
 @pytest.fixture(scope="module")

@@ -274,6 +274,19 @@ def _fill_columns(diagonal: np.ndarray, nonzero: np.ndarray, rng: np.random.Gene
     return matrix
 
 
+def _check_options(
+    K: Any, valid: tuple[str, Any], trace: Any, py: Any, frac_zero: Any, max_iter: Any
+) -> tuple[int, bool, float, np.ndarray, float, int]:
+    """The checked options both generators share (``valid``: its name and value)."""
+    K = _check_num_classes(K)
+    is_valid = check_bool(valid[0], valid[1])
+    return (
+        K, is_valid, _check_trace(trace, K, is_valid, valid[0]),
+        np.full(K, 1.0 / K) if py is None else _check_prior(py, K),
+        check_fraction("frac_zero_noise_rates", frac_zero), check_positive_int("max_iter", max_iter),
+    )
+
+
 def _check_trace(trace: Any, K: int, valid: bool, valid_name: str) -> float:
     if isinstance(trace, bool) or not isinstance(trace, (int, float, np.integer, np.floating)):
         raise TypeError(f"trace must be a number in (0, {K}]; found {type(trace).__name__}.")
@@ -339,12 +352,9 @@ def generate_noise_matrix(
     >>> noise_matrix_is_valid(generate_noise_matrix(4, 1.5, py=py, seed=0), np.array(py))
     True
     """
-    K = _check_num_classes(K)
-    valid = check_bool("valid", valid)
-    trace = _check_trace(trace, K, valid, "valid")
-    prior = np.full(K, 1.0 / K) if py is None else _check_prior(py, K)
-    frac_zero = check_fraction("frac_zero_noise_rates", frac_zero_noise_rates)
-    max_iter = check_positive_int("max_iter", max_iter)
+    K, valid, trace, prior, frac_zero, max_iter = _check_options(
+        K, ("valid", valid), trace, py, frac_zero_noise_rates, max_iter
+    )
     if trace == K:
         return np.eye(K)
     nonzero = np.full(K, max(1, K - 1 - round(frac_zero * (K - 1))))
@@ -389,12 +399,9 @@ def generate_noise_matrix_from_trace(
     >>> round(float(nm.trace()), 9), int((nm == 0).sum())
     (2.0, 3)
     """
-    K = _check_num_classes(K)
-    valid = check_bool("valid_noise_matrix", valid_noise_matrix)
-    trace = _check_trace(trace, K, valid, "valid_noise_matrix")
-    prior = np.full(K, 1.0 / K) if py is None else _check_prior(py, K)
-    frac_zero = check_fraction("frac_zero_noise_rates", frac_zero_noise_rates)
-    max_iter = check_positive_int("max_iter", max_iter)
+    K, valid, trace, prior, frac_zero, max_iter = _check_options(
+        K, ("valid_noise_matrix", valid_noise_matrix), trace, py, frac_zero_noise_rates, max_iter
+    )
     diagonal = _check_bounds("min_trace_prob", min_trace_prob, "max_trace_prob", max_trace_prob)
     noise = _check_bounds("min_noise_rate", min_noise_rate, "max_noise_rate", max_noise_rate)
     if not K * diagonal[0] <= trace <= K * diagonal[1]:
