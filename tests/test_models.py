@@ -16,7 +16,6 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
-from threadpoolctl import threadpool_limits
 
 import labelaudit
 from labelaudit import (
@@ -36,12 +35,6 @@ NOT_APPLICABLE = {
     ),
     "check_sample_weight_equivalence_on_sparse_data": "as on dense data",
 }
-
-
-@pytest.fixture(scope="module")
-def one_blas_thread():
-    with threadpool_limits(limits=1):
-        yield
 
 
 @pytest.fixture(scope="module")
@@ -182,7 +175,8 @@ def test_params_are_kept_verbatim_and_clone_works():
 def test_find_label_issues_matches_the_core():
     labels = np.array(["x", "x", "x", "y", "y", "y"])
     pred_probs = np.array([[.9, .1], [.8, .2], [.1, .9], [.2, .8], [.3, .7], [.7, .3]])
-    clf = CleanLearning(label_quality_scores_kwargs={"method": "normalized_margin"})
+    clf = CleanLearning(label_quality_scores_kwargs={"method": "normalized_margin"},
+                        find_label_issues_kwargs={"min_examples_per_class": 1})
     issues = clf.find_label_issues(np.zeros((6, 1)), labels, pred_probs=pred_probs)
     assert list(issues.columns) == ["is_label_issue", "label_quality", "given_label", "predicted_label"]
     np.testing.assert_array_equal(issues["is_label_issue"], [False, False, True, False, False, True])
@@ -200,7 +194,11 @@ def test_fit_drops_the_issues_and_keeps_them(blobs):
     clf = CleanLearning(cv=4).fit(X, names)
     flagged = np.flatnonzero(clf.label_issues_["is_label_issue"])
     np.testing.assert_array_equal(flagged, [0, 1, 3])
-    reference = LogisticRegression().fit(np.delete(X, flagged, axis=0), np.delete(noisy, flagged))
+    # kept rows weighted by 1 / P(given = k | true = k) of their class (the reference's rule)
+    weights = 1 / np.diagonal(clf.noise_matrix_)[noisy]
+    np.testing.assert_allclose(clf.sample_weight_, np.where(clf.label_issues_mask_, 0, weights))
+    reference = LogisticRegression().fit(np.delete(X, flagged, axis=0), np.delete(noisy, flagged),
+                                         sample_weight=np.delete(weights, flagged))
     np.testing.assert_allclose(clf.model_.coef_, reference.coef_)
     np.testing.assert_array_equal(clf.classes_, ["a", "b", "c"])
     assert clf.predict_proba(X).shape == (120, 3)
@@ -237,8 +235,7 @@ def test_sample_weight_reaches_the_final_fit(blobs):
 @pytest.mark.parametrize(
     ("clf", "fit_kwargs", "match"),
     [
-        (CleanLearning(), {"pred_probs": np.full((120, 3), 1 / 3), "label_issues": np.zeros(120, bool)},
-         "not both"),
+        (CleanLearning(), {"labels": np.zeros(120, int)}, "pass labels or y, not both"),
         (CleanLearning(), {"label_issues": np.zeros(5, bool)}, r"boolean mask of shape \(120,\)"),
         (CleanLearning(), {"label_issues": pd.DataFrame({"flag": np.zeros(120, bool)})},
          "without an 'is_label_issue' column"),

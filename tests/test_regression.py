@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
+from sklearn.linear_model import LinearRegression
 from sklearn.metrics import average_precision_score, r2_score, roc_auc_score
 
 from labelaudit.regression import RegressionCleanLearning, get_label_quality_scores
@@ -141,3 +143,34 @@ def test_uncertainty_adjustment_ranks_planted_errors_better() -> None:
         y, adjusted.label_issues_["predicted_label"], uncertainty=adjusted.uncertainty_
     )
     np.testing.assert_allclose(adjusted.label_issues_["label_quality"], by_hand)
+
+
+def test_find_label_issues_method_sample_weight_and_given_issues() -> None:
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(80, 2))
+    y = X @ np.array([1.0, 3.0]) + rng.normal(scale=0.1, size=80)
+    y[:4] += 15
+    model = RegressionCleanLearning(random_state=0)
+    issues = model.find_label_issues(X, y)
+    assert bool(issues["is_label_issue"][:4].all())
+    assert model.label_issues_ is issues and model.get_label_issues() is issues
+    # the search result reused, and weights reach the final fit only
+    weights = np.r_[np.zeros(40), np.ones(40)]
+    fitted = RegressionCleanLearning().fit(X, y, label_issues=issues, sample_weight=weights)
+    keep = ~issues["is_label_issue"].to_numpy() & (weights > 0)
+    reference = LinearRegression().fit(X[keep], y[keep])
+    np.testing.assert_allclose(fitted.model_.coef_, reference.coef_)
+    mask = np.zeros(80, dtype=bool)
+    mask[:4] = True
+    fitted = RegressionCleanLearning().fit(X, y, label_issues=mask)
+    np.testing.assert_allclose(fitted.model_.coef_, LinearRegression().fit(X[4:], y[4:]).coef_)
+    assert fitted.save_space() is fitted and not hasattr(fitted, "label_issues_")
+    with pytest.warns(UserWarning, match="no label issues yet"):
+        assert RegressionCleanLearning().get_label_issues() is None
+    with pytest.raises(ValueError, match=r"sample_weight must be 80 finite non-negative weights"):
+        RegressionCleanLearning().fit(X, y, label_issues=mask, sample_weight=np.ones(3))
+    with pytest.raises(ValueError, match=r"label_issues must be a boolean mask of shape \(80,\)"):
+        RegressionCleanLearning().fit(X, y, label_issues=np.zeros(5, dtype=bool))
+    lean = RegressionCleanLearning(random_state=0)
+    pd.testing.assert_frame_equal(lean.find_label_issues(X, y, save_space=True), issues)
+    assert not hasattr(lean, "label_issues_") and not hasattr(lean, "drop_fraction_")

@@ -31,6 +31,8 @@ _EXPORTS = {
     "order_label_issues": "labelaudit.rank",
     "health_summary": "labelaudit.health",
     "estimate_pred_probs": "labelaudit.models",
+    "estimate_cv_predicted_probabilities": "labelaudit.models",
+    "estimate_confident_joint_and_cv_pred_proba": "labelaudit.models",
     "load_image_folder": "labelaudit.io.images",
     "pred_probs_from_logits": "labelaudit.models",
     "CleanLearning": "labelaudit.models",
@@ -83,7 +85,13 @@ if TYPE_CHECKING:  # pragma: no cover
         rank_classes_by_label_quality,
     )
     from labelaudit.io.images import load_image_folder
-    from labelaudit.models import CleanLearning, estimate_pred_probs, pred_probs_from_logits
+    from labelaudit.models import (
+        CleanLearning,
+        estimate_confident_joint_and_cv_pred_proba,
+        estimate_cv_predicted_probabilities,
+        estimate_pred_probs,
+        pred_probs_from_logits,
+    )
     from labelaudit.noise import (
         calibrate_confident_joint,
         estimate_joint,

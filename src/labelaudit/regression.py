@@ -34,6 +34,7 @@ the ratio's denominator follows the row order). Rankings break ties by row index
 from __future__ import annotations
 
 import logging
+import warnings
 from typing import Any
 
 import numpy as np
@@ -47,7 +48,7 @@ from sklearn.model_selection import KFold, cross_val_predict
 from sklearn.utils import _safe_indexing
 from sklearn.utils.validation import check_is_fitted
 
-from labelaudit._validate import check_choice, check_n_jobs
+from labelaudit._validate import check_bool, check_choice, check_n_jobs
 from labelaudit.rank import rank_rows
 
 logger = logging.getLogger(__name__)
@@ -317,8 +318,26 @@ class RegressionCleanLearning(RegressorMixin, BaseEstimator):
         estimate = cross_val_predict(model, X, np.abs(residual), cv=folds, n_jobs=n_jobs)
         return np.maximum(estimate, 0.0)
 
-    def fit(self, X: Any, y: Any) -> RegressionCleanLearning:
-        """Find label issues, choose how many to drop, and fit ``model`` on the rest."""
+    def find_label_issues(self, X: Any, y: Any, *, save_space: bool = False) -> pd.DataFrame:
+        """Find the implausible targets (steps 1 to 4 of the class documentation) without
+        fitting the final model.
+
+        Returns the DataFrame of ``label_issues_`` (and, unless ``save_space``, keeps it with
+        ``drop_fraction_``, ``cv_errors_`` and ``uncertainty_``).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from labelaudit.regression import RegressionCleanLearning
+        >>> rng = np.random.default_rng(0)
+        >>> X = rng.normal(size=(60, 2))
+        >>> y = X @ [2.0, -1.0] + rng.normal(scale=0.1, size=60)
+        >>> y[[3, 10]] += 20
+        >>> issues = RegressionCleanLearning(random_state=0).find_label_issues(X, y)
+        >>> issues.nsmallest(2, "label_quality").index.tolist(), bool(issues["is_label_issue"][[3, 10]].all())
+        ([3, 10], True)
+        """
+        check_bool("save_space", save_space)
         check_choice("method", self.method, REGRESSION_METHODS)
         check_k(self.k)
         n_jobs = check_n_jobs(self.n_jobs)
@@ -329,9 +348,9 @@ class RegressionCleanLearning(RegressorMixin, BaseEstimator):
         model = self._base_model()
         folds = list(KFold(self.cv, shuffle=True, random_state=self.random_state).split(np.zeros(len(y))))
         predictions = cross_val_predict(clone(model), X, y, cv=folds, n_jobs=n_jobs)
-        self.uncertainty_ = self._uncertainty(X, y - predictions, folds, n_jobs)
+        uncertainty = self._uncertainty(X, y - predictions, folds, n_jobs)
         scores = get_label_quality_scores(
-            y, predictions, method=self.method, k=self.k, uncertainty=self.uncertainty_, n_jobs=n_jobs
+            y, predictions, method=self.method, k=self.k, uncertainty=uncertainty, n_jobs=n_jobs
         )
         order = rank_rows(np.arange(len(y)), scores)
         counts = np.floor(fractions * len(y) + 0.5).astype(np.int64)
@@ -345,16 +364,78 @@ class RegressionCleanLearning(RegressorMixin, BaseEstimator):
         errors = Parallel(n_jobs=n_jobs)(delayed(_fold_error)(*job) for job in jobs)
         mse = np.asarray(errors).reshape(len(counts), len(folds)).sum(axis=1) / max(evaluated.sum(), 1)
         best = int(np.argmin(mse))  # first minimum: the smallest fraction on a tie
-        self.cv_errors_ = dict(zip(fractions.tolist(), mse.tolist()))
-        self.drop_fraction_ = float(fractions[best])
         issue = np.zeros(len(y), dtype=bool)
         issue[order[: counts[best]]] = True
-        logger.info("dropping %d of %d targets (fraction %.3g)", counts[best], len(y), self.drop_fraction_)
-        self.label_issues_ = pd.DataFrame(
+        logger.info("dropping %d of %d targets (fraction %.3g)", counts[best], len(y), fractions[best])
+        issues = pd.DataFrame(
             {"is_label_issue": issue, "label_quality": scores, "given_label": y, "predicted_label": predictions},
             columns=ISSUE_COLUMNS,
         )
-        self.model_ = clone(model).fit(_safe_indexing(X, np.flatnonzero(~issue)), y[~issue])
+        if not save_space:
+            self.cv_errors_ = dict(zip(fractions.tolist(), mse.tolist()))
+            self.drop_fraction_ = float(fractions[best])
+            self.uncertainty_ = uncertainty
+            self.label_issues_ = issues
+        return issues
+
+    def fit(
+        self, X: Any, y: Any, *, label_issues: Any = None, sample_weight: Any = None
+    ) -> RegressionCleanLearning:
+        """Find label issues (or take them), and fit ``model`` on the rest.
+
+        Parameters
+        ----------
+        X, y
+            Features and numeric targets.
+        label_issues : DataFrame with ``is_label_issue`` or boolean mask of shape (n,), optional
+            Issues already found (e.g. by :meth:`find_label_issues`); skips the search.
+        sample_weight : array-like of shape (n,), optional
+            Weights of the final fit (the search does not use them).
+        """
+        targets = _as_targets("y", y)
+        n = len(targets)
+        weights = None
+        if sample_weight is not None:
+            weights = np.asarray(sample_weight, dtype=np.float64)
+            if weights.shape != (n,) or not np.isfinite(weights).all() or (weights < 0).any():
+                raise ValueError(
+                    f"sample_weight must be {n} finite non-negative weights, one per example; "
+                    f"found shape {weights.shape}."
+                )
+        if label_issues is None:
+            self.find_label_issues(X, targets)
+        else:
+            mask = label_issues["is_label_issue"] if isinstance(label_issues, pd.DataFrame) else label_issues
+            mask = np.asarray(mask)
+            if mask.dtype != bool or mask.shape != (n,):
+                raise ValueError(
+                    f"label_issues must be a boolean mask of shape ({n},) or a DataFrame with an "
+                    f"'is_label_issue' column; found dtype {mask.dtype} and shape {mask.shape}."
+                )
+            self.label_issues_ = (
+                label_issues.reset_index(drop=True) if isinstance(label_issues, pd.DataFrame)
+                else pd.DataFrame({"is_label_issue": mask, "label_quality": np.nan, "given_label": targets,
+                                   "predicted_label": np.nan}, columns=ISSUE_COLUMNS)
+            )
+        keep = np.flatnonzero(~self.label_issues_["is_label_issue"].to_numpy(dtype=bool))
+        fit_params = {} if weights is None else {"sample_weight": weights[keep]}
+        self.model_ = clone(self._base_model())
+        self.model_.fit(_safe_indexing(X, keep), targets[keep], **fit_params)
+        return self
+
+    def get_label_issues(self) -> pd.DataFrame | None:
+        """``label_issues_``, or None (with a warning) before :meth:`fit` or
+        :meth:`find_label_issues`."""
+        if not hasattr(self, "label_issues_"):
+            warnings.warn("no label issues yet: call fit or find_label_issues first.", UserWarning, stacklevel=2)
+            return None
+        return self.label_issues_
+
+    def save_space(self) -> RegressionCleanLearning:
+        """Drop the per-example results (``label_issues_``, ``uncertainty_``), keeping what
+        ``predict`` needs."""
+        for name in ("label_issues_", "uncertainty_"):
+            self.__dict__.pop(name, None)
         return self
 
     def predict(self, X: Any) -> np.ndarray:
