@@ -160,3 +160,102 @@ def test_plot_issues(monkeypatch):
     plt.close(fig)
     with pytest.raises(ValueError, match="index=5 is not an image of issues"):
         segmentation.plot_issues(issues, 5)
+
+
+def test_renormalize_accepts_unnormalised_scores():
+    labels, pred_probs, _ = synthetic_masks(n=4, seed=6)
+    scaled = pred_probs * np.linspace(0.5, 3.0, pred_probs.shape[-1], dtype=np.float32)  # per-pixel scale
+    with pytest.raises(ValueError, match=r"pred_probs must hold probabilities in \[0, 1\].*renormalize=True accepts per-pixel scores"):
+        segmentation.find_label_issues(labels, scaled, verbose=False)
+    reference = segmentation.find_label_issues(labels, pred_probs, verbose=False)
+    np.testing.assert_array_equal(segmentation.find_label_issues(labels, scaled, renormalize=True, verbose=False), reference)
+    scores = segmentation.get_label_quality_scores(labels, pred_probs, verbose=False)
+    again = segmentation.get_label_quality_scores(labels, scaled, renormalize=True, verbose=False)
+    np.testing.assert_allclose(again[0], scores[0], rtol=1e-5)
+    np.testing.assert_allclose(again[1], scores[1], rtol=1e-5)
+    negative = pred_probs.copy()
+    negative[1, 0, 2, 3] = -0.5
+    with pytest.raises(ValueError, match="renormalize=True needs finite, non-negative scores.*image 1, pixel 67"):
+        segmentation.find_label_issues(labels, negative, renormalize=True, verbose=False)
+    with pytest.raises(TypeError, match="renormalize must be True or False"):
+        segmentation.get_label_quality_scores(labels, pred_probs, renormalize="yes", verbose=False)
+
+
+def test_scores_downsample_and_num_pixel_issues():
+    labels, pred_probs, _ = synthetic_masks(n=4, seed=7)
+    image_scores, pixel_scores = segmentation.get_label_quality_scores(labels, pred_probs, downsample=2, method="min", verbose=False)
+    assert pixel_scores.shape == labels.shape
+    blocks = pixel_scores.reshape(4, 16, 2, 16, 2)
+    assert (blocks.max(axis=(2, 4)) == blocks.min(axis=(2, 4))).all()  # one score per block
+    # a block's score is the self-confidence of its majority class under the averaged probabilities
+    coarse = pred_probs.reshape(4, 4, 16, 2, 16, 2).mean(axis=(3, 5))
+    first = labels[0, :2, :2].ravel()
+    majority = np.bincount(first, minlength=4).argmax()
+    np.testing.assert_allclose(pixel_scores[0, 0, 0], coarse[0, majority, 0, 0], rtol=1e-6)
+    np.testing.assert_allclose(image_scores, blocks.min(axis=(1, 2, 3, 4)))
+    counted, full_pixels = segmentation.get_label_quality_scores(labels, pred_probs, method="num_pixel_issues", verbose=False)
+    issues = segmentation.find_label_issues(labels, pred_probs, verbose=False)
+    np.testing.assert_allclose(counted, 1 - issues.mean(axis=(1, 2)))
+    np.testing.assert_array_equal(full_pixels, segmentation.get_label_quality_scores(labels, pred_probs, verbose=False)[1])
+
+
+def test_issues_from_scores():
+    scores = np.array([0.3, 0.05, 0.01, 0.05, 0.1])
+    assert segmentation.issues_from_scores(scores).tolist() == [2, 1, 3]  # 0.1 is not below 0.1
+    assert segmentation.issues_from_scores(scores, threshold=0.0).tolist() == []
+    pixels = np.array([[[0.5, 0.05]], [[0.2, 0.3]]])
+    assert segmentation.issues_from_scores(scores[:2], pixels, threshold=0.25).tolist() == [[[False, True]], [[True, False]]]
+    with pytest.raises(ValueError, match="threshold=-1 is not valid"):
+        segmentation.issues_from_scores(scores, threshold=-1)
+    with pytest.raises(ValueError, match=r"pixel_scores must have shape \(5, H, W\)"):
+        segmentation.issues_from_scores(scores, pixels)
+
+
+def test_summaries_exclude_top_and_filter_by_class():
+    labels = np.array([[[0, 1, 2, 2]]])
+    pred_probs = np.zeros((1, 3, 1, 4))
+    pred_probs[0, :, 0, 0] = [0.1, 0.8, 0.1]  # given 0, suggested 1
+    pred_probs[0, :, 0, 1] = [0.8, 0.1, 0.1]  # given 1, suggested 0
+    pred_probs[0, :, 0, 2] = [0.1, 0.8, 0.1]  # given 2, suggested 1
+    pred_probs[0, :, 0, 3] = [0.1, 0.8, 0.1]  # given 2, suggested 1
+    issues = np.ones((1, 1, 4), dtype=bool)
+    table = segmentation.common_label_issues(issues, labels, pred_probs, verbose=False)
+    assert table[["given_label", "predicted_label", "num_pixel_issues"]].values.tolist() == [[2, 1, 2], [0, 1, 1], [1, 0, 1]]
+    top = segmentation.common_label_issues(issues, labels, pred_probs, top=1, verbose=False)
+    assert top["num_pixel_issues"].tolist() == [2] and top["fraction_of_issues"].tolist() == [0.5]
+    no_zero = segmentation.common_label_issues(issues, labels, pred_probs, exclude=[0], verbose=False)
+    assert no_zero[["given_label", "predicted_label"]].values.tolist() == [[2, 1]]
+    assert no_zero["fraction_of_issues"].tolist() == [1.0]
+    assert segmentation.filter_by_class(1, issues, labels, pred_probs).ravel().tolist() == [True, True, True, True]
+    assert segmentation.filter_by_class(2, issues, labels, pred_probs).ravel().tolist() == [False, False, True, True]
+    with pytest.raises(ValueError, match="class_index holds 3; class ids must be in 0..2"):
+        segmentation.filter_by_class(3, issues, labels, pred_probs)
+    with pytest.raises(ValueError, match="exclude holds 5"):
+        segmentation.common_label_issues(issues, labels, pred_probs, exclude=[5])
+
+
+def test_display_issues(monkeypatch):
+    labels, pred_probs, _ = synthetic_masks(n=3, seed=8)
+    issues = segmentation.find_label_issues(labels, pred_probs, verbose=False)
+    monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
+    with pytest.raises(ImportError, match=r"display_issues requires matplotlib: pip install 'labelaudit\[plot\]'"):
+        segmentation.display_issues(issues)
+    monkeypatch.undo()
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    counts = issues.sum(axis=(1, 2))
+    figure = segmentation.display_issues(issues, labels=labels, pred_probs=pred_probs, top=2,
+                                         class_names=["a", "b", "c", "d"])
+    titles = [ax.get_title() for ax in figure.axes]
+    worst = np.lexsort((np.arange(3), -counts))[:2]
+    assert titles == ["Given labels", "Predicted labels", f"image {worst[0]}: {counts[worst[0]]} flagged pixels",
+                      "Given labels", "Predicted labels", f"image {worst[1]}: {counts[worst[1]]} flagged pixels"]
+    assert [t.get_text() for t in figure.legends[0].get_texts()] == ["a", "b", "c", "d"]
+    plt.close(figure)
+    every = segmentation.display_issues(issues, labels=labels, exclude=[0, 1, 2, 3], top=1)
+    assert every.axes[-1].get_title() == f"image {worst[0]}: 0 flagged pixels"
+    plt.close(every)
+    with pytest.raises(ValueError, match="exclude names classes; pass labels or pred_probs"):
+        segmentation.display_issues(issues, exclude=[0])
