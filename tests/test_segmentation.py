@@ -205,7 +205,7 @@ def test_issues_from_scores():
     assert segmentation.issues_from_scores(scores, threshold=0.0).tolist() == []
     pixels = np.array([[[0.5, 0.05]], [[0.2, 0.3]]])
     assert segmentation.issues_from_scores(scores[:2], pixels, threshold=0.25).tolist() == [[[False, True]], [[True, False]]]
-    with pytest.raises(ValueError, match="threshold=-1 is not valid"):
+    with pytest.raises(ValueError, match="threshold=-1 is outside \\[0, 1\\]"):
         segmentation.issues_from_scores(scores, threshold=-1)
     with pytest.raises(ValueError, match=r"pixel_scores must have shape \(5, H, W\)"):
         segmentation.issues_from_scores(scores, pixels)

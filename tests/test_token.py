@@ -148,7 +148,7 @@ def test_scores_with_tokens_and_issues_from_scores():
     assert token.issues_from_scores(sentence_scores, token_scores=named, threshold=0.05) == []
     ties = token.issues_from_scores(np.array([0.2, 0.1, 0.2, 0.1]), threshold=0.3)
     assert ties.tolist() == [1, 3, 0, 2]
-    with pytest.raises(ValueError, match="threshold=2 is not valid"):
+    with pytest.raises(ValueError, match="threshold=2 is outside \\[0, 1\\]"):
         token.issues_from_scores(sentence_scores, threshold=2)
     with pytest.raises(ValueError, match="token_scores has 2 sentences but sentence_scores has 3"):
         token.issues_from_scores(sentence_scores, token_scores=token_scores[:2])

@@ -518,6 +518,13 @@ class _IssueOptions:
             "num_to_remove": _check_num_to_remove(options["num_to_remove_per_class"], data.num_classes),
         }
 
+    def per_class_mask(self, data: _MultiLabelData) -> np.ndarray:
+        """``(n, K)``: whether the core flags class ``k`` of example ``i``."""
+        mask = np.zeros((data.num_examples, data.num_classes), dtype=bool)
+        for k, rows in enumerate(data.issues_per_class(**self.kwargs)):
+            mask[rows, k] = True
+        return mask
+
 
 def find_label_issues(
     labels: Any,
@@ -587,12 +594,9 @@ def find_label_issues(
     ...                   num_to_remove_per_class=[[0, 0], [0, 1]], return_indices_ranked_by="self_confidence")
     array([5])
     """
-    options = dict(locals())
     data = _MultiLabelData(labels, pred_probs, classes, n_jobs)
-    checked = _IssueOptions(data, options)
-    mask = np.zeros(data.num_examples, dtype=bool)
-    for rows in data.issues_per_class(**checked.kwargs):
-        mask[rows] = True
+    checked = _IssueOptions(data, dict(locals()))
+    mask = checked.per_class_mask(data).any(axis=1)
     if return_indices_ranked_by is None:
         return mask
     scores = _scores(data, return_indices_ranked_by, DEFAULT_POOLING, checked.rank_by_kwargs["adjust_pred_probs"])
@@ -641,14 +645,10 @@ def find_multilabel_issues_per_class(
     >>> [rows.tolist() for rows in issues]
     [[], [5]]
     """
-    options = dict(locals())
     data = _MultiLabelData(labels, pred_probs, classes, n_jobs)
-    checked = _IssueOptions(data, options)
+    checked = _IssueOptions(data, dict(locals()))
     if return_indices_ranked_by is None:
-        mask = np.zeros((data.num_examples, data.num_classes), dtype=bool)
-        for k, rows in enumerate(data.issues_per_class(**checked.kwargs)):
-            mask[rows, k] = True
-        return mask
+        return checked.per_class_mask(data)
     ranked = data.issues_per_class(
         return_indices_ranked_by=return_indices_ranked_by, rank_by_kwargs=checked.rank_by_kwargs, **checked.kwargs
     )

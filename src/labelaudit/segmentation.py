@@ -62,6 +62,7 @@ from labelaudit._validate import (
     check_bool,
     check_choice,
     check_class_names,
+    check_fraction,
     check_n_jobs,
     check_nonnegative_int,
     check_two_classes,
@@ -462,10 +463,7 @@ def issues_from_scores(image_scores: Any, pixel_scores: Any = None, threshold: f
     >>> issues_from_scores(np.array([0.3]), np.array([[[0.9, 0.05]]])).tolist()
     [[[False, True]]]
     """
-    if isinstance(threshold, bool) or not isinstance(threshold, (int, float, np.integer, np.floating)) or not (
-        0.0 <= float(threshold) <= 1.0
-    ):
-        raise ValueError(f"threshold={threshold!r} is not valid; use a score in [0, 1] such as 0.1.")
+    threshold = check_fraction("threshold", threshold)
     scores = np.asarray(image_scores, dtype=np.float64)
     if scores.ndim != 1:
         raise ValueError(f"image_scores must be 1-D (one score per image); found shape {scores.shape}.")

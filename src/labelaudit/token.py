@@ -40,7 +40,7 @@ from labelaudit._structured import (
     explained,
     pool_segments,
 )
-from labelaudit._validate import check_bool, check_choice, check_nonnegative_int
+from labelaudit._validate import check_bool, check_choice, check_fraction, check_nonnegative_int
 from labelaudit.filter import find_label_issues as _find_rows
 from labelaudit.rank import get_label_quality_scores as _score_rows
 
@@ -230,14 +230,6 @@ def get_label_quality_scores(
     return sentence_scores, [pd.Series(s, index=list(w)) for s, w in zip(token_scores, words)]
 
 
-def _check_threshold(threshold: Any) -> float:
-    if isinstance(threshold, bool) or not isinstance(threshold, (int, float, np.integer, np.floating)) or not (
-        0.0 <= float(threshold) <= 1.0
-    ):
-        raise ValueError(f"threshold={threshold!r} is not valid; use a score in [0, 1] such as 0.1.")
-    return float(threshold)
-
-
 def issues_from_scores(
     sentence_scores: Any, *, token_scores: Sequence[Any] | None = None, threshold: float = 0.1
 ) -> Any:
@@ -268,7 +260,7 @@ def issues_from_scores(
     >>> issues_from_scores(np.array([0.05, 0.9]), token_scores=[[0.05, 0.5], [0.9]], threshold=0.5)
     [(0, 0)]
     """
-    threshold = _check_threshold(threshold)
+    threshold = check_fraction("threshold", threshold)
     scores = np.asarray(sentence_scores, dtype=np.float64)
     if scores.ndim != 1:
         raise ValueError(f"sentence_scores must be 1-D (one score per sentence); found shape {scores.shape}.")
