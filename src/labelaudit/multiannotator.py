@@ -14,10 +14,13 @@ Consensus methods
 -----------------
 Each method gives every example a posterior over classes; the consensus label is its most
 probable class and the ``consensus_quality_score`` the posterior's
-:func:`labelaudit.get_label_quality_scores` score of that label (``quality_method``).
+:func:`labelaudit.get_label_quality_scores` score of that label (``quality_method="crowdlab"``,
+the score method set by ``label_quality_score_kwargs``), or with ``quality_method="agreement"``
+the share of its annotators who chose it.
 
-* ``"majority"``: the most common label of the example's annotators; a tie between classes
-  goes to the one the model (the ensemble mean) finds most probable, then to the lowest class
+* ``"majority_vote"`` (or ``"majority"``): the most common label of the example's annotators;
+  a tie between classes goes to the one the model (the ensemble mean) finds most probable, then
+  to the lowest class
   index. Without ``pred_probs`` the posterior is the share of annotators choosing each class;
   with it, the ``"best_quality"`` posterior (so scores use the model).
 * ``"best_quality"`` (CROWDLAB, Goh, Tkachenko and Mueller 2022): a weighted ensemble of the
@@ -116,14 +119,22 @@ class _Annotations:
         return np.bincount(flat, weights=w, minlength=size).reshape(self.num_examples, -1)
 
 
-def _parse(labels_multiannotator: Any, num_examples: int | None, num_classes: int | None) -> _Annotations:
+def _parse(
+    labels_multiannotator: Any, num_examples: int | None, num_classes: int | None
+) -> _Annotations:
     table = labels_multiannotator
     if isinstance(table, pd.DataFrame) and set(LONG_COLUMNS) <= set(table.columns):
         example = _integers("labels_multiannotator['example']", table["example"].to_numpy())
         codes, names = pd.factorize(table["annotator"], sort=False)
-        annotator, label_values, names = codes.astype(np.int64), table["label"].to_numpy(), list(names)
+        annotator, label_values, names = (
+            codes.astype(np.int64),
+            table["label"].to_numpy(),
+            list(names),
+        )
         if (codes < 0).any():
-            raise ValueError("labels_multiannotator['annotator'] has missing values; name every annotator.")
+            raise ValueError(
+                "labels_multiannotator['annotator'] has missing values; name every annotator."
+            )
         if num_examples is None:
             num_examples = int(example.max()) + 1 if len(example) else 0
         if len(example) and (example.min() < 0 or example.max() >= num_examples):
@@ -135,11 +146,14 @@ def _parse(labels_multiannotator: Any, num_examples: int | None, num_classes: in
         wide = _wide(table)
         if num_examples is not None and wide.shape[0] != num_examples:
             raise ValueError(
-                f"labels_multiannotator has {wide.shape[0]} rows but pred_probs has {num_examples}; "
+                f"labels_multiannotator has {wide.shape[0]} rows but pred_probs has "
+                f"{num_examples}; "
                 "they must describe the same examples in the same order."
             )
         num_examples = wide.shape[0]
-        names = list(table.columns) if isinstance(table, pd.DataFrame) else list(range(wide.shape[1]))
+        names = (
+            list(table.columns) if isinstance(table, pd.DataFrame) else list(range(wide.shape[1]))
+        )
         example, annotator = np.nonzero(~np.isnan(wide))
         label_values = wide[example, annotator]
     label = _integers("labels in labels_multiannotator", label_values)
@@ -176,7 +190,10 @@ def _parse(labels_multiannotator: Any, num_examples: int | None, num_classes: in
             "that column."
         )
     if inferred:
-        name, fix = "labels in labels_multiannotator", "pass pred_probs, whose columns give the classes"
+        name, fix = (
+            "labels in labels_multiannotator",
+            "pass pred_probs, whose columns give the classes",
+        )
         counts = np.bincount(label, minlength=num_classes)
         check_no_gaps(name, counts, f"{fix}, or number the classes 0..K-1")
         check_two_classes(counts, np.arange(num_classes), name=name, fix=fix)
@@ -228,7 +245,9 @@ def _models(pred_probs: Any, num_examples: int | None) -> list[Any]:
                 f"pred_probs[{m}] has shape {p.shape} but pred_probs[0] has {shape}; every model "
                 "must score the same examples and classes."
             )
-        for _ in map_blocks(lambda a, b, p=p: check_probability_block(read_block(p, a, b), a), shape, None):
+        for _ in map_blocks(
+            lambda a, b, p=p: check_probability_block(read_block(p, a, b), a), shape, None
+        ):
             pass
     if num_examples is not None and shape[0] != num_examples:
         raise ValueError(
@@ -274,10 +293,14 @@ def _crowdlab_weights(ann: _Annotations, models: list[np.ndarray]) -> _Weights:
     shared = per_example[ann.example] >= 2
     if shared.any():
         others = (votes[ann.example, ann.label] - 1) / np.maximum(per_example[ann.example] - 1, 1)
-        agree_sum = np.bincount(ann.annotator[shared], weights=others[shared], minlength=num_annotators)
+        agree_sum = np.bincount(
+            ann.annotator[shared], weights=others[shared], minlength=num_annotators
+        )
         agree_num = np.bincount(ann.annotator[shared], minlength=num_annotators)
         pooled = float((ann.label == majority[ann.example])[shared].mean())
-        agreement = np.where(agree_num > 0, agree_sum / np.maximum(agree_num, 1), others[shared].mean())
+        agreement = np.where(
+            agree_num > 0, agree_sum / np.maximum(agree_num, 1), others[shared].mean()
+        )
         reference = per_example >= 2
     else:
         pooled, agreement = 1.0, np.ones(num_annotators)
@@ -286,17 +309,27 @@ def _crowdlab_weights(ann: _Annotations, models: list[np.ndarray]) -> _Weights:
     scale = math.sqrt(float(per_example.mean())) / max(len(models), 1)
     model_weight = np.array(
         [
-            float(_relative_weight(float((p[reference].argmax(axis=1) != majority[reference]).mean()), baseline))
+            float(
+                _relative_weight(
+                    float((p[reference].argmax(axis=1) != majority[reference]).mean()), baseline
+                )
+            )
             * scale
             for p in models
         ]
     )
     kappa = max((ann.num_classes * pooled - 1.0) / (ann.num_classes - 1), MIN_WEIGHT)
-    logger.debug("CROWDLAB model weights %s (baseline error %.4g, kappa %.4g)", model_weight, baseline, kappa)
-    return _Weights(annotator=kappa * _relative_weight(1.0 - agreement, baseline), model=model_weight)
+    logger.debug(
+        "CROWDLAB model weights %s (baseline error %.4g, kappa %.4g)", model_weight, baseline, kappa
+    )
+    return _Weights(
+        annotator=kappa * _relative_weight(1.0 - agreement, baseline), model=model_weight
+    )
 
 
-def _crowdlab_posterior(ann: _Annotations, models: list[np.ndarray], weights: _Weights) -> np.ndarray:
+def _crowdlab_posterior(
+    ann: _Annotations, models: list[np.ndarray], weights: _Weights
+) -> np.ndarray:
     numerator = ann.votes(weights.annotator)
     denominator = numerator.sum(axis=1)
     for w, p in zip(weights.model, models):
@@ -338,7 +371,9 @@ def _dawid_skene_posterior(ann: _Annotations, max_iter: int, tol: float) -> np.n
     return posterior
 
 
-def _posterior(ann: _Annotations, models: list[np.ndarray], method: str, max_iter: int, tol: float) -> np.ndarray:
+def _posterior(
+    ann: _Annotations, models: list[np.ndarray], method: str, max_iter: int, tol: float
+) -> np.ndarray:
     if method == "best_quality":
         return _crowdlab_posterior(ann, models, _crowdlab_weights(ann, models))
     if method == "dawid_skene":
@@ -349,7 +384,9 @@ def _posterior(ann: _Annotations, models: list[np.ndarray], method: str, max_ite
     return votes / votes.sum(axis=1, keepdims=True)
 
 
-def _consensus(ann: _Annotations, models: list[np.ndarray], method: str, posterior: np.ndarray) -> np.ndarray:
+def _consensus(
+    ann: _Annotations, models: list[np.ndarray], method: str, posterior: np.ndarray
+) -> np.ndarray:
     return _majority(ann, models) if method == "majority_vote" else posterior.argmax(axis=1)
 
 
@@ -377,7 +414,9 @@ def _annotation_quality(
     return _scores(posterior, ann.example, ann.label, score_method)
 
 
-def _annotator_stats(ann: _Annotations, consensus: np.ndarray, quality: np.ndarray, agreement_only: bool) -> pd.DataFrame:
+def _annotator_stats(
+    ann: _Annotations, consensus: np.ndarray, quality: np.ndarray, agreement_only: bool
+) -> pd.DataFrame:
     m, k = len(ann.annotator_names), ann.num_classes
     agrees = (ann.label == consensus[ann.example]).astype(np.float64)
     labelled = np.bincount(ann.annotator, minlength=m)
@@ -387,7 +426,9 @@ def _annotator_stats(ann: _Annotations, consensus: np.ndarray, quality: np.ndarr
     cell = ann.annotator * k + consensus[ann.example]
     per_class_num = np.bincount(cell, minlength=m * k).reshape(m, k)
     per_class_quality = np.bincount(cell, weights=quality, minlength=m * k).reshape(m, k)
-    per_class = np.where(per_class_num > 0, per_class_quality / np.maximum(per_class_num, 1), np.inf)
+    per_class = np.where(
+        per_class_num > 0, per_class_quality / np.maximum(per_class_num, 1), np.inf
+    )
     table = pd.DataFrame(
         {
             "annotator": ann.annotator_names,
@@ -405,7 +446,9 @@ def _detailed_quality(ann: _Annotations, quality: np.ndarray) -> pd.DataFrame:
     """``(n, M)`` quality of each annotator's label of each example, NaN where none."""
     detailed = np.full((ann.num_examples, len(ann.annotator_names)), np.nan)
     detailed[ann.example, ann.annotator] = quality
-    return pd.DataFrame(detailed, columns=[f"quality_annotator_{name}" for name in ann.annotator_names])
+    return pd.DataFrame(
+        detailed, columns=[f"quality_annotator_{name}" for name in ann.annotator_names]
+    )
 
 
 def _check_quality(quality_method: Any, label_quality_score_kwargs: Any) -> tuple[str, str]:
@@ -418,7 +461,9 @@ def _check_quality(quality_method: Any, label_quality_score_kwargs: Any) -> tupl
             "it accepts is 'method', e.g. {'method': 'normalized_margin'}."
         )
     return quality_method, check_choice(
-        "label_quality_score_kwargs['method']", kwargs.get("method", "self_confidence"), SCORE_METHODS
+        "label_quality_score_kwargs['method']",
+        kwargs.get("method", "self_confidence"),
+        SCORE_METHODS,
     )
 
 
@@ -534,7 +579,9 @@ def get_label_quality_multiannotator(
     }
     max_iter = _check_max_iter(max_iter)
     models = _models(pred_probs, None)
-    if flags["return_weights"] and (methods[0] == "dawid_skene" or not models and methods[0] != "best_quality"):
+    if flags["return_weights"] and (
+        methods[0] == "dawid_skene" or not models and methods[0] != "best_quality"
+    ):
         raise ValueError(
             f"return_weights=True needs the CROWDLAB posterior; consensus_method={methods[0]!r}"
             f"{'' if models else ' without pred_probs'} does not weigh annotators. Use "
@@ -551,11 +598,18 @@ def get_label_quality_multiannotator(
         posterior = _posterior(ann, models, method, max_iter, float(tol))
         consensus = _consensus(ann, models, method, posterior)
         agreement = votes[rows, consensus] / num_annotations
-        score = agreement if quality[0] == "agreement" else _scores(posterior, rows, consensus, quality[1])
+        score = (
+            agreement
+            if quality[0] == "agreement"
+            else _scores(posterior, rows, consensus, quality[1])
+        )
         suffix = "" if first is None else f"_{method}"
         columns.update(
-            {f"consensus_label{suffix}": consensus, f"consensus_quality_score{suffix}": score,
-             f"annotator_agreement{suffix}": agreement}
+            {
+                f"consensus_label{suffix}": consensus,
+                f"consensus_quality_score{suffix}": score,
+                f"annotator_agreement{suffix}": agreement,
+            }
         )
         if first is None:
             columns["num_annotations"] = num_annotations.astype(np.int64)
@@ -566,11 +620,15 @@ def get_label_quality_multiannotator(
     if flags["return_detailed_quality"]:
         result["detailed_label_quality"] = _detailed_quality(ann, annotation_quality)
     if flags["return_annotator_stats"]:
-        result["annotator_stats"] = _annotator_stats(ann, consensus, annotation_quality, quality[0] == "agreement")
+        result["annotator_stats"] = _annotator_stats(
+            ann, consensus, annotation_quality, quality[0] == "agreement"
+        )
     if flags["return_weights"] or flags["verbose"]:
         weights = _crowdlab_weights(ann, models)
         if flags["verbose"]:
-            logger.info("annotator vote weights %s, model weights %s", weights.annotator, weights.model)
+            logger.info(
+                "annotator vote weights %s, model weights %s", weights.annotator, weights.model
+            )
         if flags["return_weights"]:
             many = isinstance(pred_probs, (list, tuple))
             result["annotator_weight"] = weights.annotator
@@ -612,7 +670,8 @@ def get_label_quality_multiannotator_ensemble(
     >>> from labelaudit.multiannotator import get_label_quality_multiannotator_ensemble
     >>> labels = np.array([[0, 0], [1, 1], [1, 0]])
     >>> probs = np.array([[[.9, .1], [.2, .8], [.3, .7]], [[.8, .2], [.1, .9], [.6, .4]]])
-    >>> result = get_label_quality_multiannotator_ensemble(labels, probs, return_weights=True, verbose=False)
+    >>> result = get_label_quality_multiannotator_ensemble(
+    ...     labels, probs, return_weights=True, verbose=False)
     >>> result["label_quality"]["consensus_label"].tolist(), result["model_weight"].shape
     ([0, 1, 1], (2,))
     """
@@ -654,7 +713,8 @@ def get_majority_vote_label(
     >>> labels = np.array([[0, 1], [1, 1], [2, np.nan]])
     >>> get_majority_vote_label(labels, verbose=False)
     array([0, 1, 2])
-    >>> get_majority_vote_label(labels, np.array([[.2, .7, .1], [.2, .7, .1], [.1, .1, .8]]), verbose=False)
+    >>> probs = np.array([[.2, .7, .1], [.2, .7, .1], [.1, .1, .8]])
+    >>> get_majority_vote_label(labels, probs, verbose=False)
     array([1, 1, 2])
     """
     verbose = check_bool("verbose", verbose)
@@ -744,7 +804,8 @@ def get_active_learning_scores(
     --------
     >>> import numpy as np
     >>> from labelaudit.multiannotator import get_active_learning_scores
-    >>> labeled, unlabeled = get_active_learning_scores(pred_probs_unlabeled=np.array([[.9, .1], [.5, .5]]))
+    >>> unlabeled_probs = np.array([[.9, .1], [.5, .5]])
+    >>> labeled, unlabeled = get_active_learning_scores(pred_probs_unlabeled=unlabeled_probs)
     >>> labeled, unlabeled
     (array([], dtype=float64), array([0.9, 0.5]))
     """
@@ -755,7 +816,9 @@ def get_active_learning_scores(
     nothing = np.empty(0)
     if labels_multiannotator is None:
         if models:
-            raise ValueError("pred_probs describes labelled examples; pass labels_multiannotator with it.")
+            raise ValueError(
+                "pred_probs describes labelled examples; pass labels_multiannotator with it."
+            )
         mean = sum(unlabeled) / len(unlabeled)
         return nothing, mean.max(axis=1)
     if unlabeled and len(unlabeled) != len(models):
@@ -764,7 +827,9 @@ def get_active_learning_scores(
             "pass the same models for labelled and unlabelled examples."
         )
     if unlabeled and unlabeled[0].shape[1] != models[0].shape[1]:
-        raise ValueError("pred_probs_unlabeled and pred_probs must have the same number of columns (classes).")
+        raise ValueError(
+            "pred_probs_unlabeled and pred_probs must have the same number of columns (classes)."
+        )
     shape = models[0].shape if models else (None, None)
     ann = _parse(labels_multiannotator, *shape)
     weights = _crowdlab_weights(ann, models)
@@ -798,5 +863,7 @@ def get_active_learning_scores_ensemble(
     return get_active_learning_scores(
         labels_multiannotator,
         None if pred_probs is None else _ensemble("pred_probs", pred_probs),
-        None if pred_probs_unlabeled is None else _ensemble("pred_probs_unlabeled", pred_probs_unlabeled),
+        None
+        if pred_probs_unlabeled is None
+        else _ensemble("pred_probs_unlabeled", pred_probs_unlabeled),
     )

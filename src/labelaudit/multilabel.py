@@ -191,11 +191,19 @@ class _MultiLabelData:
 
     def display_names(self, class_names: Any) -> list[Any]:
         """``class_names`` checked (one per column), or the classes of the columns."""
-        return self.class_names if class_names is None else check_class_names(class_names, self.num_classes)
+        return (
+            self.class_names
+            if class_names is None
+            else check_class_names(class_names, self.num_classes)
+        )
 
 
 def _class_names(classes: Any, num_classes: int) -> list[Any]:
-    return list(range(num_classes)) if classes is None else check_classes(classes, num_classes).tolist()
+    return (
+        list(range(num_classes))
+        if classes is None
+        else check_classes(classes, num_classes).tolist()
+    )
 
 
 def _indicator(labels: Any, num_examples: int, class_names: list[Any]) -> np.ndarray:
@@ -205,7 +213,9 @@ def _indicator(labels: Any, num_examples: int, class_names: list[Any]) -> np.nda
         labels = labels.to_numpy()
     if isinstance(labels, np.ndarray) and labels.ndim == 2:
         return _from_indicator(labels, num_examples, k)
-    if isinstance(labels, (str, bytes)) or not isinstance(labels, (Sequence, np.ndarray, pd.Series)):
+    if isinstance(labels, (str, bytes)) or not isinstance(
+        labels, (Sequence, np.ndarray, pd.Series)
+    ):
         raise TypeError(
             "labels must be a list of lists of classes (one list per example) or an n x K binary "
             f"indicator array; found {type(labels).__name__}."
@@ -219,9 +229,12 @@ def _indicator(labels: Any, num_examples: int, class_names: list[Any]) -> np.nda
     position = {name: j for j, name in enumerate(class_names)}
     out = np.zeros((num_examples, k), dtype=bool)
     for i, row in enumerate(rows):
-        if isinstance(row, (str, bytes)) or not isinstance(row, (Sequence, np.ndarray, set, frozenset)):
+        if isinstance(row, (str, bytes)) or not isinstance(
+            row, (Sequence, np.ndarray, set, frozenset)
+        ):
             raise TypeError(
-                f"labels[{i}] is {row!r}; each example needs a list of its classes (e.g. [0, 2], or "
+                f"labels[{i}] is {row!r}; each example needs a list of its classes (e.g. [0, 2], "
+                "or "
                 "[] for none). For one class per example use labelaudit.find_label_issues."
             )
         for c in row:
@@ -261,7 +274,7 @@ def _from_indicator(labels: np.ndarray, num_examples: int, num_classes: int) -> 
 
 
 def _check_values(pred_probs: Any, n_jobs: int | None) -> None:
-    """Every value finite and within [0, 1] (rounding tolerance as in the core); rows may sum to anything."""
+    """Every value finite and in [0, 1] (rounding tolerance as in the core); any row sums."""
 
     def work(start: int, stop: int) -> None:
         block = read_block(pred_probs, start, stop)
@@ -290,7 +303,9 @@ def _check_aggregator(aggregator_kwargs: Any) -> tuple[Any, float]:
     method = aggregator_kwargs["method"]
     if not callable(method):
         check_choice("aggregator_kwargs['method']", method, AGGREGATORS)
-    allowed = {"exponential_moving_average": {"alpha"}, "softmin": {"temperature"}}.get(method, set())
+    allowed = {"exponential_moving_average": {"alpha"}, "softmin": {"temperature"}}.get(
+        method, set()
+    )
     extra = set(aggregator_kwargs) - {"method"} - allowed
     if extra:
         raise ValueError(
@@ -351,7 +366,9 @@ def _scores(
     n, k = data.pred_probs.shape
     if adjust:
         columns = data.per_class(
-            lambda j, n_jobs: _binary_scores(*data.binary(j), method=method, adjust_pred_probs=True, n_jobs=n_jobs)
+            lambda j, n_jobs: _binary_scores(
+                *data.binary(j), method=method, adjust_pred_probs=True, n_jobs=n_jobs
+            )
         )
         per_class = np.column_stack(columns).astype(np.float64)
         return per_class if pool is None else _aggregate(per_class, *pool)
@@ -496,7 +513,9 @@ def _check_joints(confident_joint: Any, num_classes: int) -> np.ndarray | None:
             f"confident_joint must have shape ({num_classes}, 2, 2), one 2 x 2 joint per class as "
             f"from labelaudit.multilabel.compute_confident_joint; found shape {cj.shape}."
         )
-    return np.stack([check_confident_joint(cj[k], 2, name=f"confident_joint[{k}]") for k in range(num_classes)])
+    return np.stack(
+        [check_confident_joint(cj[k], 2, name=f"confident_joint[{k}]") for k in range(num_classes)]
+    )
 
 
 class _IssueOptions:
@@ -504,9 +523,13 @@ class _IssueOptions:
 
     def __init__(self, data: _MultiLabelData, options: dict[str, Any]) -> None:
         frac_noise, min_examples, adjust = check_filter_options(
-            options["filter_by"], options["frac_noise"], options["min_examples_per_class"],
-            options["num_to_remove_per_class"], options["confident_joint"],
-            options["return_indices_ranked_by"], options["rank_by_kwargs"],
+            options["filter_by"],
+            options["frac_noise"],
+            options["min_examples_per_class"],
+            options["num_to_remove_per_class"],
+            options["confident_joint"],
+            options["return_indices_ranked_by"],
+            options["rank_by_kwargs"],
         )
         self.ranked_by = options["return_indices_ranked_by"]
         self.rank_by_kwargs = {"adjust_pred_probs": adjust}
@@ -515,7 +538,9 @@ class _IssueOptions:
             "frac_noise": frac_noise,
             "min_examples_per_class": min_examples,
             "confident_joint": _check_joints(options["confident_joint"], data.num_classes),
-            "num_to_remove": _check_num_to_remove(options["num_to_remove_per_class"], data.num_classes),
+            "num_to_remove": _check_num_to_remove(
+                options["num_to_remove_per_class"], data.num_classes
+            ),
         }
 
     def per_class_mask(self, data: _MultiLabelData) -> np.ndarray:
@@ -591,7 +616,8 @@ def find_label_issues(
     >>> find_label_issues(labels, pred_probs)
     array([False, False, False, False, False,  True])
     >>> find_label_issues(labels, pred_probs, filter_by="prune_by_class",
-    ...                   num_to_remove_per_class=[[0, 0], [0, 1]], return_indices_ranked_by="self_confidence")
+    ...                   num_to_remove_per_class=[[0, 0], [0, 1]],
+    ...                   return_indices_ranked_by="self_confidence")
     array([5])
     """
     data = _MultiLabelData(labels, pred_probs, classes, n_jobs)
@@ -599,7 +625,9 @@ def find_label_issues(
     mask = checked.per_class_mask(data).any(axis=1)
     if return_indices_ranked_by is None:
         return mask
-    scores = _scores(data, return_indices_ranked_by, DEFAULT_POOLING, checked.rank_by_kwargs["adjust_pred_probs"])
+    scores = _scores(
+        data, return_indices_ranked_by, DEFAULT_POOLING, checked.rank_by_kwargs["adjust_pred_probs"]
+    )
     rows = np.flatnonzero(mask)
     return rank_rows(rows, scores[rows])
 
@@ -630,7 +658,8 @@ def find_multilabel_issues_per_class(
         example ``i`` is probably wrong.
     (issues, labels, pred_probs) : three lists of K arrays
         With ``return_indices_ranked_by``: per class, the flagged rows ranked by that score
-        of the yes/no problem (ties by row), its 0/1 labels, and its ``[1 - p_k, p_k]`` probabilities.
+        of the yes/no problem (ties by row), its 0/1 labels, and its ``[1 - p_k, p_k]``
+        probabilities.
 
     Examples
     --------
@@ -650,7 +679,9 @@ def find_multilabel_issues_per_class(
     if return_indices_ranked_by is None:
         return checked.per_class_mask(data)
     ranked = data.issues_per_class(
-        return_indices_ranked_by=return_indices_ranked_by, rank_by_kwargs=checked.rank_by_kwargs, **checked.kwargs
+        return_indices_ranked_by=return_indices_ranked_by,
+        rank_by_kwargs=checked.rank_by_kwargs,
+        **checked.kwargs,
     )
     binary = [data.binary(k) for k in range(data.num_classes)]
     return ranked, [y.astype(np.int64) for y, _ in binary], [two[:] for _, two in binary]
@@ -712,9 +743,14 @@ def compute_confident_joint(
     def joint(k: int, n_jobs: int | None) -> tuple[np.ndarray, np.ndarray]:
         if data.one_sided(k):
             given = int(data.given[k])
-            return np.diag([data.num_examples - given, given]).astype(np.int64), np.empty(0, np.int64)
+            return np.diag([data.num_examples - given, given]).astype(np.int64), np.empty(
+                0, np.int64
+            )
         return _binary_confident_joint(
-            *data.binary(k), calibrate=calibrate, return_indices_of_off_diagonals=True, n_jobs=n_jobs
+            *data.binary(k),
+            calibrate=calibrate,
+            return_indices_of_off_diagonals=True,
+            n_jobs=n_jobs,
         )
 
     results = data.per_class(joint)
@@ -838,7 +874,9 @@ def common_multilabel_issues(
                 records.append((k, names[k], issue, count, count / data.num_examples))
     table = pd.DataFrame.from_records(records, columns=COMMON_ISSUE_COLUMNS)
     table["num_examples"] = table["num_examples"].astype(np.int64)
-    order = np.lexsort((table["issue"].to_numpy(), table["class"].to_numpy(), -table["num_examples"].to_numpy()))
+    order = np.lexsort(
+        (table["issue"].to_numpy(), table["class"].to_numpy(), -table["num_examples"].to_numpy())
+    )
     return table.iloc[order].reset_index(drop=True)
 
 
@@ -861,7 +899,9 @@ def overall_multilabel_health_score(
     >>> round(overall_multilabel_health_score(labels, pred_probs), 4)  # 1 - 1/6
     0.8333
     """
-    mask = find_label_issues(labels, pred_probs, confident_joint=confident_joint, classes=classes, n_jobs=n_jobs)
+    mask = find_label_issues(
+        labels, pred_probs, confident_joint=confident_joint, classes=classes, n_jobs=n_jobs
+    )
     return 1.0 - float(mask.mean())
 
 
@@ -927,7 +967,10 @@ def multilabel_health_summary(
         logger.info(
             "Multi-label health of %d examples: score %.4f\nClasses by label quality:\n%s\n"
             "Common issues:\n%s",
-            data.num_examples, score, by_class.to_string(index=False), common.to_string(index=False),
+            data.num_examples,
+            score,
+            by_class.to_string(index=False),
+            common.to_string(index=False),
         )
     return {
         "overall_multilabel_health_score": score,

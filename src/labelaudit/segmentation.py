@@ -93,13 +93,17 @@ def _as_array(name: str, value: Any) -> Any:
     try:
         return np.asarray(value)
     except ValueError:
-        raise TypeError(f"{name} must be a numeric array; it could not be read as one (ragged?).") from None
+        raise TypeError(
+            f"{name} must be a numeric array; it could not be read as one (ragged?)."
+        ) from None
 
 
 class _Images:
     """Checked ``labels`` and ``pred_probs``, read one (optionally downsampled) image at a time."""
 
-    def __init__(self, labels: Any, pred_probs: Any, downsample: int = 1, renormalize: bool = False) -> None:
+    def __init__(
+        self, labels: Any, pred_probs: Any, downsample: int = 1, renormalize: bool = False
+    ) -> None:
         labels, pred_probs = _as_array("labels", labels), _as_array("pred_probs", pred_probs)
         if pred_probs.ndim != 4:
             raise ValueError(
@@ -114,14 +118,18 @@ class _Images:
                 f"pred_probs {tuple(pred_probs.shape)}; found {tuple(labels.shape)}."
             )
         if n == 0 or height == 0 or width == 0:
-            raise ValueError(f"pred_probs has shape {tuple(pred_probs.shape)}; pass at least one pixel.")
+            raise ValueError(
+                f"pred_probs has shape {tuple(pred_probs.shape)}; pass at least one pixel."
+            )
         if not np.issubdtype(labels.dtype, np.integer):
             raise TypeError(
                 f"labels must hold integer class ids; found dtype {labels.dtype}. "
                 "Convert with labels.astype(np.int64)."
             )
-        if isinstance(downsample, bool) or not isinstance(downsample, (int, np.integer)) or (
-            downsample < 1 or height % downsample or width % downsample
+        if (
+            isinstance(downsample, bool)
+            or not isinstance(downsample, (int, np.integer))
+            or (downsample < 1 or height % downsample or width % downsample)
         ):
             raise ValueError(
                 f"downsample={downsample!r} is not valid; use a positive integer that divides the "
@@ -134,18 +142,25 @@ class _Images:
         self.shape = (height // self.factor, width // self.factor)
         self.pixels = self.shape[0] * self.shape[1]
         self.rows = StackedRows([self.pixels] * n, (k,), pred_probs.dtype, self.probs)
-        self.label_rows = StackedRows([self.pixels] * n, (), labels.dtype, lambda i, a, b: self.codes(i)[a:b])
+        self.label_rows = StackedRows(
+            [self.pixels] * n, (), labels.dtype, lambda i, a, b: self.codes(i)[a:b]
+        )
 
     def pixel_note(self, image: int | None = None) -> str:
         width = self.shape[1]
         where = " (in downsampled coordinates)" if self.factor > 1 else ""
-        scores = "" if self.renormalize else "; renormalize=True accepts per-pixel scores that do not sum to 1"
+        scores = (
+            ""
+            if self.renormalize
+            else "; renormalize=True accepts per-pixel scores that do not sum to 1"
+        )
         if image is None:
             return (
                 f"rows are pixels of all images in order: row r is image r // {self.pixels}, "
                 f"pixel (y, x) = ((r % {self.pixels}) // {width}, r % {width}){where}{scores}"
             )
-        return f"in image {image}, where row r is pixel (y, x) = (r // {width}, r % {width}){where}{scores}"
+        pixel = f"(y, x) = (r // {width}, r % {width})"
+        return f"in image {image}, where row r is pixel {pixel}{where}{scores}"
 
     def probs(self, image: int, start: int = 0, stop: int | None = None) -> np.ndarray:
         """Pixel rows ``start:stop`` of one image, shape (pixels, K): a transposed view, no copy.
@@ -177,7 +192,9 @@ class _Images:
     def check_labels(self) -> None:
         """Check that every pixel's class id has a column in ``pred_probs`` (reads only labels)."""
         for i in range(self.num_images):
-            check_class_ids(f"labels[{i}]", np.asarray(self.labels[i]).reshape(-1), self.num_classes)
+            check_class_ids(
+                f"labels[{i}]", np.asarray(self.labels[i]).reshape(-1), self.num_classes
+            )
 
 
 def _renormalized(img: np.ndarray, image: int) -> np.ndarray:
@@ -188,7 +205,8 @@ def _renormalized(img: np.ndarray, image: int) -> np.ndarray:
     if bad.any():
         pixel = int(np.flatnonzero(bad)[0])
         raise ValueError(
-            f"renormalize=True needs finite, non-negative scores with a positive sum at every pixel; "
+            "renormalize=True needs finite, non-negative scores with a positive sum at every "
+            "pixel; "
             f"image {image}, pixel {pixel} (row-major) has {work[:, pixel].tolist()!r}. Pass "
             "probabilities or non-negative scores (e.g. sigmoid outputs)."
         )
@@ -268,11 +286,14 @@ def find_label_issues(
     images = _Images(labels, pred_probs, downsample, renormalize)
     n_jobs = check_n_jobs(n_jobs)
     images.check_labels()
-    with explained(images.pixel_note()), config_context(
-        block_rows=images.pixels, n_jobs=get_config()["n_jobs"]
+    with (
+        explained(images.pixel_note()),
+        config_context(block_rows=images.pixels, n_jobs=get_config()["n_jobs"]),
     ):  # one block per image; labels too are read image by image, never all at once
         stats = class_statistics(images.label_rows, images.rows, n_jobs=n_jobs)
-    check_two_classes(stats.counts, np.arange(images.num_classes))  # as the core's find_label_issues
+    check_two_classes(
+        stats.counts, np.arange(images.num_classes)
+    )  # as the core's find_label_issues
     thresholds = stats.thresholds
     logger.debug("per-class thresholds over %d pixels: %s", images.rows.shape[0], thresholds)
     if filter_by == "low_self_confidence":
@@ -284,7 +305,9 @@ def find_label_issues(
         def flag(i: int) -> None:  # the rule of the core, on the image's pass 2
             codes = images.codes(i)
             counts = confident_counts(codes, images.probs(i), thresholds, n_jobs=1)
-            passes = Passes(FedRows(EncodedLabels(codes, classes, names_given=False), stats, counts))
+            passes = Passes(
+                FedRows(EncodedLabels(codes, classes, names_given=False), stats, counts)
+            )
             flagged = RULES[filter_by].select(passes, FlagPlan(passes, filter_by))
             coarse[i] = flagged.mask_in(passes).reshape(images.shape)
 
@@ -403,7 +426,7 @@ def get_label_quality_scores(
     >>> pixel_scores[0]
     array([[0.9, 0.9, 0.9],
            [0.9, 0.8, 0.1]])
-    >>> get_label_quality_scores(labels, pred_probs, method="num_pixel_issues")[0].round(4)  # 1 of 6
+    >>> get_label_quality_scores(labels, pred_probs, method="num_pixel_issues")[0].round(4)
     array([0.8333])
     """
     pooling = "min" if method == "num_pixel_issues" else method
@@ -414,13 +437,19 @@ def get_label_quality_scores(
     d = images.factor
     image_scores = np.empty(images.num_images)
     pixel_scores = np.empty(
-        (images.num_images, *(d * np.array(images.shape))), dtype=self_confidence_dtype(images.rows.dtype)
+        (images.num_images, *(d * np.array(images.shape))),
+        dtype=self_confidence_dtype(images.rows.dtype),
     )
 
     def score(i: int) -> None:
         with explained(images.pixel_note(i)):
             s = label_scores(
-                images.codes(i), images.probs(i), pixel_score_method, adjust=None, n_jobs=1, validate=True
+                images.codes(i),
+                images.probs(i),
+                pixel_score_method,
+                adjust=None,
+                n_jobs=1,
+                validate=True,
             )
         pixel_scores[i] = s.reshape(images.shape).repeat(d, axis=0).repeat(d, axis=1)
         image_scores[i] = pool_scores(s, pooling, temperature)
@@ -428,13 +457,20 @@ def get_label_quality_scores(
     _each_image(score, images.num_images, n_jobs, verbose, "scoring images")
     if method == "num_pixel_issues":
         issues = find_label_issues(
-            labels, pred_probs, downsample=d, renormalize=renormalize, n_jobs=n_jobs, verbose=verbose
+            labels,
+            pred_probs,
+            downsample=d,
+            renormalize=renormalize,
+            n_jobs=n_jobs,
+            verbose=verbose,
         )
         image_scores = 1.0 - issues.mean(axis=(1, 2))
     return image_scores, pixel_scores
 
 
-def issues_from_scores(image_scores: Any, pixel_scores: Any = None, threshold: float = 0.1) -> np.ndarray:
+def issues_from_scores(
+    image_scores: Any, pixel_scores: Any = None, threshold: float = 0.1
+) -> np.ndarray:
     """The images, or pixels, that score below ``threshold``.
 
     A quick way to look at the worst cases with the summaries; it estimates nothing (use
@@ -466,7 +502,9 @@ def issues_from_scores(image_scores: Any, pixel_scores: Any = None, threshold: f
     threshold = check_fraction("threshold", threshold)
     scores = np.asarray(image_scores, dtype=np.float64)
     if scores.ndim != 1:
-        raise ValueError(f"image_scores must be 1-D (one score per image); found shape {scores.shape}.")
+        raise ValueError(
+            f"image_scores must be 1-D (one score per image); found shape {scores.shape}."
+        )
     if pixel_scores is not None:
         pixels = np.asarray(pixel_scores)
         if pixels.ndim != 3 or len(pixels) != len(scores):
@@ -660,7 +698,11 @@ def display_issues(
     if exclude is not None and labels is None and pred_probs is None:
         raise ValueError("exclude names classes; pass labels or pred_probs with it.")
     excluded = _check_exclude(exclude, k)
-    names = None if class_names is None else check_class_names(class_names, len(class_names) if k is None else k)
+    names = (
+        None
+        if class_names is None
+        else check_class_names(class_names, len(class_names) if k is None else k)
+    )
     top = 20 if top is None else check_nonnegative_int("top", top)
     plt = import_optional("matplotlib.pyplot", "display_issues")
     from labelaudit.report.plots import SegmentationIssuesDisplay
@@ -668,7 +710,9 @@ def display_issues(
     counts = mask.reshape(len(mask), -1).sum(axis=1)
     shown = np.lexsort((np.arange(len(mask)), -counts))[: min(top, len(mask))]
     panels = 1 + (labels is not None) + (pred_probs is not None)
-    figure, axes = plt.subplots(max(len(shown), 1), panels, figsize=(4 * panels, 4 * max(len(shown), 1)), squeeze=False)
+    figure, axes = plt.subplots(
+        max(len(shown), 1), panels, figsize=(4 * panels, 4 * max(len(shown), 1)), squeeze=False
+    )
     colours = {"cmap": "tab20", "vmin": 0, "vmax": max((k or 1) - 1, 1), "interpolation": "nearest"}
     for row, i in zip(axes, shown):
         label_map = None if labels is None else np.asarray(labels[i])
@@ -684,13 +728,15 @@ def display_issues(
             if classes is not None:
                 flags &= ~np.isin(classes, excluded)
         SegmentationIssuesDisplay(flags, label_map=label_map, index=int(i)).plot(ax=row[-1])
-    for ax in axes.ravel()[len(shown) * panels:]:
+    for ax in axes.ravel()[len(shown) * panels :]:
         ax.set_axis_off()
     if names is not None:
         patches = import_optional("matplotlib.patches", "display_issues")
         cmap = plt.get_cmap("tab20")
         scale = max(len(names) - 1, 1)
-        handles = [patches.Patch(color=cmap(j / scale), label=str(name)) for j, name in enumerate(names)]
+        handles = [
+            patches.Patch(color=cmap(j / scale), label=str(name)) for j, name in enumerate(names)
+        ]
         figure.legend(handles=handles, loc="lower center", ncol=min(len(names), 6))
     return figure
 
@@ -745,7 +791,8 @@ def class_summary(
         k = len(class_names)
     else:
         k = 1 + max(
-            int(check_class_ids(f"labels[{i}]", np.asarray(lab).reshape(-1)).max()) for i, lab in enumerate(labels)
+            int(check_class_ids(f"labels[{i}]", np.asarray(lab).reshape(-1)).max())
+            for i, lab in enumerate(labels)
         )
     pixels, flagged, images, flagged_images = (np.zeros(k, dtype=np.int64) for _ in range(4))
     for i in range(len(labels)):
@@ -813,4 +860,6 @@ def plot_issues(
     from labelaudit.report.plots import SegmentationIssuesDisplay, require_matplotlib
 
     require_matplotlib("plot_issues")
-    return SegmentationIssuesDisplay.from_issues(issues, index, image=image, labels=labels, ax=ax).ax_
+    return SegmentationIssuesDisplay.from_issues(
+        issues, index, image=image, labels=labels, ax=ax
+    ).ax_

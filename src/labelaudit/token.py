@@ -63,7 +63,9 @@ class _Tokens:
 
     def __init__(self, labels: Any, pred_probs: Any) -> None:
         check_per_item("sentence", ("labels", labels), ("pred_probs", pred_probs))
-        probs = [p if hasattr(p, "shape") and hasattr(p, "dtype") else np.asarray(p) for p in pred_probs]
+        probs = [
+            p if hasattr(p, "shape") and hasattr(p, "dtype") else np.asarray(p) for p in pred_probs
+        ]
         num_classes = next((p.shape[1] for p in probs if p.ndim == 2), None)
         lengths = []
         for i, (sentence, p) in enumerate(zip(labels, probs)):
@@ -164,7 +166,9 @@ def _check_temperature(sentence_score_method: Any, sentence_score_kwargs: Any) -
             f"sentence_score_kwargs={sentence_score_kwargs!r} is not valid; the only key it "
             "accepts is 'temperature' (of the soft minimum), e.g. {'temperature': 0.05}."
         )
-    return check_pooling("sentence_score_method", sentence_score_method, kwargs.get("temperature", 0.05))
+    return check_pooling(
+        "sentence_score_method", sentence_score_method, kwargs.get("temperature", 0.05)
+    )
 
 
 def get_label_quality_scores(
@@ -213,7 +217,8 @@ def get_label_quality_scores(
     array([0.7, 0.1])
     >>> token_scores[1]
     array([0.8, 0.1, 0.8])
-    >>> _, named = get_label_quality_scores(labels, pred_probs, tokens=[["I", "am"], ["in", "Rome", "."]])
+    >>> words = [["I", "am"], ["in", "Rome", "."]]
+    >>> _, named = get_label_quality_scores(labels, pred_probs, tokens=words)
     >>> named[1]["Rome"]
     np.float64(0.1)
     """
@@ -223,7 +228,9 @@ def get_label_quality_scores(
     words = None if tokens is None else _check_words(tokens, checked)
     with explained(_ROWS_NOTE):
         scores = _score_rows(checked.codes, checked.rows, method=token_score_method, n_jobs=n_jobs)
-    sentence_scores = pool_segments(scores, checked.rows.offsets, sentence_score_method, temperature)
+    sentence_scores = pool_segments(
+        scores, checked.rows.offsets, sentence_score_method, temperature
+    )
     token_scores = checked.split(scores)
     if words is None:
         return sentence_scores, token_scores
@@ -263,13 +270,16 @@ def issues_from_scores(
     threshold = check_fraction("threshold", threshold)
     scores = np.asarray(sentence_scores, dtype=np.float64)
     if scores.ndim != 1:
-        raise ValueError(f"sentence_scores must be 1-D (one score per sentence); found shape {scores.shape}.")
+        raise ValueError(
+            f"sentence_scores must be 1-D (one score per sentence); found shape {scores.shape}."
+        )
     if token_scores is None:
         below = np.flatnonzero(scores < threshold)
         return below[np.argsort(scores[below], kind="stable")]
     if len(token_scores) != len(scores):
         raise ValueError(
-            f"token_scores has {len(token_scores)} sentences but sentence_scores has {len(scores)}; "
+            f"token_scores has {len(token_scores)} sentences but sentence_scores has "
+            f"{len(scores)}; "
             "pass both from the same get_label_quality_scores call."
         )
     per_sentence = [np.asarray(t, dtype=np.float64).reshape(-1) for t in token_scores]
@@ -284,13 +294,20 @@ def issues_from_scores(
 def _check_words(tokens: Any, checked: _Tokens) -> Sequence[Sequence[Any]]:
     """``tokens`` checked against the sentences of ``labels``: one word per token."""
     lengths = np.diff(checked.rows.offsets)
-    if isinstance(tokens, (str, bytes)) or not isinstance(tokens, Sequence) or len(tokens) != len(lengths):
+    if (
+        isinstance(tokens, (str, bytes))
+        or not isinstance(tokens, Sequence)
+        or len(tokens) != len(lengths)
+    ):
         raise ValueError(
-            f"tokens must be a list of {len(lengths)} sentences (one list of words each, as labels)."
+            f"tokens must be a list of {len(lengths)} sentences (one list of words each, as "
+            "labels)."
         )
     for i, (words, n) in enumerate(zip(tokens, lengths)):
         if isinstance(words, (str, bytes)) or len(words) != n:
-            raise ValueError(f"tokens[{i}] must list the {n} words of labels[{i}]; found {words!r}.")
+            raise ValueError(
+                f"tokens[{i}] must list the {n} words of labels[{i}]; found {words!r}."
+            )
     return tokens
 
 
@@ -318,7 +335,10 @@ def _check_issues(issues: Any, lengths: np.ndarray) -> np.ndarray:
 
 def _lengths(tokens: Any) -> np.ndarray:
     if isinstance(tokens, (str, bytes)) or not isinstance(tokens, Sequence):
-        raise TypeError(f"tokens must be a list of sentences, each a list of words; found {type(tokens).__name__}.")
+        raise TypeError(
+            "tokens must be a list of sentences, each a list of words; found "
+            f"{type(tokens).__name__}."
+        )
     return np.array([len(words) for words in tokens], dtype=np.int64)
 
 
@@ -327,7 +347,9 @@ class _Classes:
 
     def __init__(self, tokens: Any, labels: Any, pred_probs: Any, class_names: Any) -> None:
         if (labels is None) != (pred_probs is None):
-            raise ValueError("labels and pred_probs go together; pass both (to show classes) or neither.")
+            raise ValueError(
+                "labels and pred_probs go together; pass both (to show classes) or neither."
+            )
         self.checked = None if labels is None else _Tokens(labels, pred_probs)
         if self.checked is not None:
             _check_words(tokens, self.checked)
@@ -346,7 +368,9 @@ class _Classes:
         """``pairs`` without those whose (given, suggested) class pair is in ``exclude``."""
         excluded = {tuple(int(c) for c in pair) for pair in exclude}
         if excluded and self.checked is None:
-            raise ValueError("exclude names (given, predicted) class pairs; pass labels and pred_probs with it.")
+            raise ValueError(
+                "exclude names (given, predicted) class pairs; pass labels and pred_probs with it."
+            )
         if not excluded:
             return pairs
         keep = [(self.given(s, t), self.suggested(s, t)) not in excluded for s, t in pairs.tolist()]
@@ -419,15 +443,21 @@ def common_label_issues(
         return pd.DataFrame(columns=[*keys, "num_label_issues"])
     table = pd.DataFrame(records).value_counts(keys).rename("num_label_issues").reset_index()
     per_word = table.groupby("token")["num_label_issues"].sum().reset_index()
-    kept = per_word.sort_values(["num_label_issues", "token"], ascending=[False, True]).head(top)["token"]
+    kept = per_word.sort_values(["num_label_issues", "token"], ascending=[False, True]).head(top)[
+        "token"
+    ]
     table = table[table["token"].isin(kept)]
-    table = table.sort_values(["num_label_issues", *keys], ascending=[False] + [True] * len(keys), ignore_index=True)
+    table = table.sort_values(
+        ["num_label_issues", *keys], ascending=[False] + [True] * len(keys), ignore_index=True
+    )
     if verbose:
         logger.info("Words most often mislabelled:\n%s", table.to_string(index=False))
     return table
 
 
-def filter_by_token(token: Any, issues: Any, tokens: Sequence[Sequence[Any]]) -> list[tuple[int, int]]:
+def filter_by_token(
+    token: Any, issues: Any, tokens: Sequence[Sequence[Any]]
+) -> list[tuple[int, int]]:
     """The issues whose word is ``token``, in the order of ``issues``.
 
     Examples
@@ -465,7 +495,8 @@ def display_issues(
     labels, pred_probs : optional
         As in :func:`find_label_issues`; both or neither.
     exclude : list of (int, int)
-        (given, suggested) class id pairs of tokens not to show (needs ``labels`` and ``pred_probs``).
+        (given, suggested) class id pairs of tokens not to show (needs ``labels`` and
+        ``pred_probs``).
     class_names : sequence, optional
         Names of the classes ``0..K-1``.
     top : int, default 20
@@ -487,7 +518,9 @@ def display_issues(
     lengths = _lengths(tokens)
     by_sentence: dict[int, list[int]] = {}
     if len(issues) and np.ndim(issues[0]) == 0:  # sentence indices
-        for s in _check_issues([(int(s), 0) for s in issues], np.maximum(lengths, 1))[:, 0].tolist():
+        for s in _check_issues([(int(s), 0) for s in issues], np.maximum(lengths, 1))[
+            :, 0
+        ].tolist():
             by_sentence.setdefault(s, [])
     else:
         for s, t in classes.kept(_check_issues(issues, lengths), exclude).tolist():
