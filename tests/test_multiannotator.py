@@ -12,8 +12,12 @@ from sklearn.model_selection import cross_val_predict
 from labelaudit.multiannotator import (
     ANNOTATOR_COLUMNS,
     LABEL_QUALITY_COLUMNS,
+    convert_long_to_wide_dataset,
     get_active_learning_scores,
+    get_active_learning_scores_ensemble,
     get_label_quality_multiannotator,
+    get_label_quality_multiannotator_ensemble,
+    get_majority_vote_label,
 )
 
 WIDE = np.array([[0, 0, np.nan], [1, 1, 0], [1, np.nan, 1], [0, 1, 1]])
@@ -32,7 +36,9 @@ def test_majority_hand_checked() -> None:
     np.testing.assert_allclose(lq["annotator_agreement"], [1, 2 / 3, 1, 2 / 3])
     assert lq["num_annotations"].tolist() == [2, 3, 2, 3]
     by_name = stats.set_index("annotator")
-    np.testing.assert_allclose(by_name.loc[[0, 1, 2], "agreement_with_consensus"], [3 / 4, 1.0, 2 / 3])
+    np.testing.assert_allclose(
+        by_name.loc[[0, 1, 2], "agreement_with_consensus"], [3 / 4, 1.0, 2 / 3]
+    )
     assert by_name.loc[[0, 1, 2], "num_examples_labeled"].tolist() == [4, 3, 3]
     # g = 1 - 4 / 10; the label quality of annotator 1's labels: 1, 2/3, 2/3 -> mean 7/9
     np.testing.assert_allclose(by_name.loc[1, "annotator_quality"], 0.6 * 1.0 + 0.4 * 7 / 9)
@@ -107,9 +113,15 @@ def simulate(seed: int = 0, n: int = 3000, k: int = 4, m: int = 15, sep: float =
         for a in rng.choice(m, size=per_example[i], replace=False):
             wrong = (y[i] + rng.integers(1, k)) % k
             labels[i, a] = y[i] if rng.random() < accuracy[a] else wrong
-    majority = get_label_quality_multiannotator(labels, consensus_method="majority")["label_quality"]
+    majority = get_label_quality_multiannotator(labels, consensus_method="majority")[
+        "label_quality"
+    ]
     probs = cross_val_predict(
-        LogisticRegression(max_iter=500), X, majority["consensus_label"], cv=5, method="predict_proba"
+        LogisticRegression(max_iter=500),
+        X,
+        majority["consensus_label"],
+        cv=5,
+        method="predict_proba",
     )
     return labels, probs, y, accuracy
 
@@ -162,22 +174,171 @@ def test_active_learning_scores() -> None:
     assert scores[1] < scores[0]
     quality = get_label_quality_multiannotator(labels, probs)["label_quality"]
     np.testing.assert_allclose(labeled, quality["consensus_quality_score"])
-    assert get_active_learning_scores(pred_probs_unlabeled=unlabeled)[1].tolist() == [0.97, 0.25]
+    none, only = get_active_learning_scores(pred_probs_unlabeled=unlabeled)
+    assert none.shape == (0,) and only.tolist() == [0.97, 0.25]
+    labeled_only, empty = get_active_learning_scores(labels, probs)
+    np.testing.assert_array_equal(labeled_only, labeled)
+    assert isinstance(empty, np.ndarray) and empty.shape == (0,)
+    ensemble = get_active_learning_scores_ensemble(
+        labels, np.stack([probs, probs]), np.stack([unlabeled] * 2)
+    )
+    np.testing.assert_allclose(ensemble[0], labeled)
+    np.testing.assert_allclose(ensemble[1], scores)
+
+
+def test_agreement_quality() -> None:
+    result = get_label_quality_multiannotator(
+        WIDE, consensus_method="majority_vote", quality_method="agreement"
+    )
+    lq, stats = result["label_quality"], result["annotator_stats"].set_index("annotator")
+    np.testing.assert_allclose(lq["consensus_quality_score"], [1, 2 / 3, 1, 2 / 3])
+    np.testing.assert_allclose(stats.loc[[0, 1, 2], "annotator_quality"], [3 / 4, 1.0, 2 / 3])
+    detailed = result["detailed_label_quality"]
+    assert list(detailed.columns) == [
+        "quality_annotator_0",
+        "quality_annotator_1",
+        "quality_annotator_2",
+    ]
+    np.testing.assert_allclose(
+        detailed.to_numpy(),
+        [[1, 1, np.nan], [2 / 3, 2 / 3, 1 / 3], [1, np.nan, 1], [1 / 3, 2 / 3, 2 / 3]],
+    )
+
+
+def test_detailed_quality_and_weights() -> None:
+    # the case of test_crowdlab_votes_are_chance_corrected: kappa = 5/7, w_j = 1/2, 1/2, 0.001
+    labels = np.array(
+        [[0, 0, 0], [1, 1, 1], [1, 1, 0], [0, 0, 1], [1, np.nan, np.nan], [1, 1, np.nan]]
+    )
+    probs = np.array([[0.9, 0.1], [0.2, 0.8], [0.4, 0.6], [0.3, 0.7], [0.45, 0.55], [0.45, 0.55]])
+    result = get_label_quality_multiannotator(labels, probs, return_weights=True, verbose=False)
+    np.testing.assert_allclose(result["annotator_weight"], [5 / 14, 5 / 14, 5 / 7 * 0.001])
+    assert result["model_weight"] == pytest.approx(0.5 * np.sqrt(15 / 6))
+    detailed = result["detailed_label_quality"].to_numpy()
+    lq = result["label_quality"]
+    agree = labels == lq["consensus_label"].to_numpy()[:, None]
+    np.testing.assert_allclose(
+        detailed[agree],
+        np.broadcast_to(lq["consensus_quality_score"].to_numpy()[:, None], labels.shape)[agree],
+    )
+    np.testing.assert_allclose(
+        detailed[~agree & ~np.isnan(labels)], 1 - lq["consensus_quality_score"][[2, 3]]
+    )
+    assert np.isnan(detailed[4, 1:]).all()
+    short = get_label_quality_multiannotator(
+        labels, probs, return_detailed_quality=False, return_annotator_stats=False
+    )
+    assert list(short) == ["label_quality"]
+    ensemble = get_label_quality_multiannotator_ensemble(
+        labels, np.stack([probs, probs]), return_weights=True
+    )
+    pd.testing.assert_frame_equal(ensemble["label_quality"], lq)
+    np.testing.assert_allclose(ensemble["model_weight"], [result["model_weight"] / 2] * 2)
+    margin = get_label_quality_multiannotator(
+        labels, probs, label_quality_score_kwargs={"method": "confidence_weighted_entropy"}
+    )
+    assert not np.allclose(
+        margin["label_quality"]["consensus_quality_score"], lq["consensus_quality_score"]
+    )
+
+
+def test_several_consensus_methods() -> None:
+    result = get_label_quality_multiannotator(WIDE, consensus_method=["majority", "dawid_skene"])
+    lq = result["label_quality"]
+    assert list(lq.columns) == [
+        *LABEL_QUALITY_COLUMNS[:3],
+        "num_annotations",
+        "consensus_label_dawid_skene",
+        "consensus_quality_score_dawid_skene",
+        "annotator_agreement_dawid_skene",
+    ]
+    alone = get_label_quality_multiannotator(WIDE, consensus_method="dawid_skene")["label_quality"]
+    np.testing.assert_array_equal(lq["consensus_label_dawid_skene"], alone["consensus_label"])
+    np.testing.assert_allclose(
+        lq["consensus_quality_score_dawid_skene"], alone["consensus_quality_score"]
+    )
+
+
+def test_majority_vote_label_and_long_to_wide() -> None:
+    tied = np.array([[0, 1], [1, 0], [2, 2]])
+    assert get_majority_vote_label(tied, verbose=False).tolist() == [0, 0, 2]
+    probs = np.array([[0.2, 0.7, 0.1], [0.2, 0.7, 0.1], [0.1, 0.1, 0.8]])
+    assert get_majority_vote_label(tied, [probs, probs], verbose=False).tolist() == [1, 1, 2]
+    long = _long(WIDE).rename(columns={"example": "task"}).iloc[::-1]
+    wide = convert_long_to_wide_dataset(long)
+    assert list(wide.columns) == ["a2", "a1", "a0"] and wide.index.tolist() == [0, 1, 2, 3]
+    np.testing.assert_array_equal(wide[["a0", "a1", "a2"]].to_numpy(), WIDE)
+    pd.testing.assert_frame_equal(
+        get_label_quality_multiannotator(wide)["label_quality"],
+        get_label_quality_multiannotator(WIDE)["label_quality"],
+    )
+    with pytest.raises(ValueError, match="has no column 'label'"):
+        convert_long_to_wide_dataset(long.drop(columns="label"))
+    with pytest.raises(ValueError, match="labels task 0 twice by annotator 'a0'"):
+        convert_long_to_wide_dataset(pd.concat([long, long.iloc[-1:]]))
+    with pytest.raises(TypeError, match="must be a DataFrame"):
+        convert_long_to_wide_dataset(WIDE)
+
+
+def test_bad_options() -> None:
+    with pytest.raises(ValueError, match="quality_method='self_confidence' is not recognised"):
+        get_label_quality_multiannotator(WIDE, quality_method="self_confidence")
+    with pytest.raises(ValueError, match="the only key it accepts is 'method'"):
+        get_label_quality_multiannotator(
+            WIDE, label_quality_score_kwargs={"adjust_pred_probs": True}
+        )
+    with pytest.raises(ValueError, match="return_weights=True needs the CROWDLAB posterior"):
+        get_label_quality_multiannotator(WIDE, consensus_method="dawid_skene", return_weights=True)
+    with pytest.raises(ValueError, match="non-empty list"):
+        get_label_quality_multiannotator(WIDE, consensus_method=[])
+    with pytest.raises(TypeError, match="return_weights must be True or False"):
+        get_label_quality_multiannotator(WIDE, return_weights="yes")
+    with pytest.raises(ValueError, match=r"a \(P, n, K\) array or a list; found shape \(4, 2\)"):
+        get_label_quality_multiannotator_ensemble(WIDE, np.full((4, 2), 0.5))
 
 
 @pytest.mark.parametrize(
     ("labels", "probs", "kwargs", "error", "match"),
     [
         (WIDE, None, {"consensus_method": "vote"}, ValueError, "consensus_method='vote'"),
-        (WIDE, np.full((3, 2), 0.5), {}, ValueError, "labels_multiannotator has 4 rows but pred_probs has 3"),
+        (
+            WIDE,
+            np.full((3, 2), 0.5),
+            {},
+            ValueError,
+            "labels_multiannotator has 4 rows but pred_probs has 3",
+        ),
         (np.array([[0, 3]]), np.full((1, 3), 1 / 3), {}, ValueError, "class indices 0..2"),
-        (np.array([[0, np.nan], [np.nan, np.nan]]), None, {}, ValueError, "example 1 of labels_multiannotator"),
-        (np.array([[0, np.nan], [1, np.nan]]), None, {}, ValueError, "annotator 1 .* labelled no example"),
+        (
+            np.array([[0, np.nan], [np.nan, np.nan]]),
+            None,
+            {},
+            ValueError,
+            "example 1 of labels_multiannotator",
+        ),
+        (
+            np.array([[0, np.nan], [1, np.nan]]),
+            None,
+            {},
+            ValueError,
+            "annotator 1 .* labelled no example",
+        ),
         (np.array([["a", "b"]], dtype=object), None, {}, TypeError, "non-numeric"),
         (np.array([0, 1, 1]), None, {}, ValueError, "n x M table"),
-        (pd.DataFrame({"example": [0, 0], "annotator": ["x", "x"], "label": [1, 0]}), None, {},
-         ValueError, "twice by annotator 'x'"),
-        (WIDE, [np.full((4, 2), 0.5), np.full((4, 3), 1 / 3)], {}, ValueError, r"pred_probs\[1\] has shape"),
+        (
+            pd.DataFrame({"example": [0, 0], "annotator": ["x", "x"], "label": [1, 0]}),
+            None,
+            {},
+            ValueError,
+            "twice by annotator 'x'",
+        ),
+        (
+            WIDE,
+            [np.full((4, 2), 0.5), np.full((4, 3), 1 / 3)],
+            {},
+            ValueError,
+            r"pred_probs\[1\] has shape",
+        ),
         (WIDE, np.full((4, 2), 0.7), {}, ValueError, "must sum to 1"),
         (WIDE, None, {"max_iter": 0}, ValueError, "max_iter=0"),
     ],

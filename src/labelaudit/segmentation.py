@@ -46,6 +46,7 @@ from labelaudit._kernels import (
     resolve_n_jobs,
     self_confidence_dtype,
 )
+from labelaudit._optional import import_optional
 from labelaudit._passes import FedRows, Passes
 from labelaudit._structured import (
     StackedRows,
@@ -56,15 +57,27 @@ from labelaudit._structured import (
     pool_scores,
 )
 from labelaudit._threads import thread_map
-from labelaudit._validate import EncodedLabels, check_choice, check_n_jobs, check_two_classes
+from labelaudit._validate import (
+    EncodedLabels,
+    check_bool,
+    check_choice,
+    check_class_names,
+    check_fraction,
+    check_n_jobs,
+    check_nonnegative_int,
+    check_two_classes,
+)
 from labelaudit.filter import RULES, FlagPlan
 from labelaudit.noise import num_issues_off_diagonal
 
 __all__ = [
     "class_summary",
     "common_label_issues",
+    "display_issues",
+    "filter_by_class",
     "find_label_issues",
     "get_label_quality_scores",
+    "issues_from_scores",
     "plot_issues",
 ]
 
@@ -80,13 +93,17 @@ def _as_array(name: str, value: Any) -> Any:
     try:
         return np.asarray(value)
     except ValueError:
-        raise TypeError(f"{name} must be a numeric array; it could not be read as one (ragged?).") from None
+        raise TypeError(
+            f"{name} must be a numeric array; it could not be read as one (ragged?)."
+        ) from None
 
 
 class _Images:
     """Checked ``labels`` and ``pred_probs``, read one (optionally downsampled) image at a time."""
 
-    def __init__(self, labels: Any, pred_probs: Any, downsample: int = 1) -> None:
+    def __init__(
+        self, labels: Any, pred_probs: Any, downsample: int = 1, renormalize: bool = False
+    ) -> None:
         labels, pred_probs = _as_array("labels", labels), _as_array("pred_probs", pred_probs)
         if pred_probs.ndim != 4:
             raise ValueError(
@@ -101,36 +118,49 @@ class _Images:
                 f"pred_probs {tuple(pred_probs.shape)}; found {tuple(labels.shape)}."
             )
         if n == 0 or height == 0 or width == 0:
-            raise ValueError(f"pred_probs has shape {tuple(pred_probs.shape)}; pass at least one pixel.")
+            raise ValueError(
+                f"pred_probs has shape {tuple(pred_probs.shape)}; pass at least one pixel."
+            )
         if not np.issubdtype(labels.dtype, np.integer):
             raise TypeError(
                 f"labels must hold integer class ids; found dtype {labels.dtype}. "
                 "Convert with labels.astype(np.int64)."
             )
-        if isinstance(downsample, bool) or not isinstance(downsample, (int, np.integer)) or (
-            downsample < 1 or height % downsample or width % downsample
+        if (
+            isinstance(downsample, bool)
+            or not isinstance(downsample, (int, np.integer))
+            or (downsample < 1 or height % downsample or width % downsample)
         ):
             raise ValueError(
                 f"downsample={downsample!r} is not valid; use a positive integer that divides the "
                 f"image height {height} and width {width} (1 keeps every pixel)."
             )
         self.labels, self.pred_probs = labels, pred_probs
+        self.renormalize = check_bool("renormalize", renormalize)
         self.num_images, self.num_classes = n, k
         self.factor = int(downsample)
         self.shape = (height // self.factor, width // self.factor)
         self.pixels = self.shape[0] * self.shape[1]
         self.rows = StackedRows([self.pixels] * n, (k,), pred_probs.dtype, self.probs)
-        self.label_rows = StackedRows([self.pixels] * n, (), labels.dtype, lambda i, a, b: self.codes(i)[a:b])
+        self.label_rows = StackedRows(
+            [self.pixels] * n, (), labels.dtype, lambda i, a, b: self.codes(i)[a:b]
+        )
 
     def pixel_note(self, image: int | None = None) -> str:
         width = self.shape[1]
         where = " (in downsampled coordinates)" if self.factor > 1 else ""
+        scores = (
+            ""
+            if self.renormalize
+            else "; renormalize=True accepts per-pixel scores that do not sum to 1"
+        )
         if image is None:
             return (
                 f"rows are pixels of all images in order: row r is image r // {self.pixels}, "
-                f"pixel (y, x) = ((r % {self.pixels}) // {width}, r % {width}){where}"
+                f"pixel (y, x) = ((r % {self.pixels}) // {width}, r % {width}){where}{scores}"
             )
-        return f"in image {image}, where row r is pixel (y, x) = (r // {width}, r % {width}){where}"
+        pixel = f"(y, x) = (r // {width}, r % {width})"
+        return f"in image {image}, where row r is pixel {pixel}{where}{scores}"
 
     def probs(self, image: int, start: int = 0, stop: int | None = None) -> np.ndarray:
         """Pixel rows ``start:stop`` of one image, shape (pixels, K): a transposed view, no copy.
@@ -139,6 +169,8 @@ class _Images:
         the rows contiguous first.
         """
         img = np.asarray(self.pred_probs[image]).reshape(self.num_classes, -1)
+        if self.renormalize:
+            img = _renormalized(img, image)
         if self.factor > 1:
             h, w, d = *self.shape, self.factor
             img = img.reshape(self.num_classes, h, d, w, d).mean(axis=(2, 4), dtype=img.dtype)
@@ -160,7 +192,25 @@ class _Images:
     def check_labels(self) -> None:
         """Check that every pixel's class id has a column in ``pred_probs`` (reads only labels)."""
         for i in range(self.num_images):
-            check_class_ids(f"labels[{i}]", np.asarray(self.labels[i]).reshape(-1), self.num_classes)
+            check_class_ids(
+                f"labels[{i}]", np.asarray(self.labels[i]).reshape(-1), self.num_classes
+            )
+
+
+def _renormalized(img: np.ndarray, image: int) -> np.ndarray:
+    """Each pixel's scores (a column of ``img``, shape (K, pixels)) divided by their sum."""
+    work = img if np.issubdtype(img.dtype, np.floating) else img.astype(np.float64)
+    sums = work.sum(axis=0, dtype=np.float64)
+    bad = ~np.isfinite(sums) | (sums <= 0) | (work < 0).any(axis=0)
+    if bad.any():
+        pixel = int(np.flatnonzero(bad)[0])
+        raise ValueError(
+            "renormalize=True needs finite, non-negative scores with a positive sum at every "
+            "pixel; "
+            f"image {image}, pixel {pixel} (row-major) has {work[:, pixel].tolist()!r}. Pass "
+            "probabilities or non-negative scores (e.g. sigmoid outputs)."
+        )
+    return (work / sums).astype(work.dtype, copy=False)
 
 
 def _each_image(
@@ -184,6 +234,7 @@ def find_label_issues(
     *,
     filter_by: str = "low_self_confidence",
     downsample: int = 1,
+    renormalize: bool = False,
     n_jobs: int | None = None,
     verbose: bool = True,
 ) -> np.ndarray:
@@ -209,6 +260,10 @@ def find_label_issues(
         Work on blocks of ``downsample x downsample`` pixels (probabilities averaged, the most
         frequent class as label, the lowest id on a tie); a flagged block flags all its pixels.
         It must divide H and W. Faster and smoother, coarser.
+    renormalize : bool, default False
+        Divide each pixel's scores by their sum before anything else, so that scores which do
+        not sum to 1 (independent sigmoids, unnormalised confidences; finite, non-negative, with
+        a positive sum) are accepted. Without it such ``pred_probs`` are refused, as in the core.
     n_jobs : int, optional
         Threads over images (``-1``: one per core); the result does not depend on it.
     verbose : bool, default True
@@ -228,14 +283,17 @@ def find_label_issues(
             [False, False,  True]]])
     """
     check_choice("filter_by", filter_by, FILTER_METHODS)
-    images = _Images(labels, pred_probs, downsample)
+    images = _Images(labels, pred_probs, downsample, renormalize)
     n_jobs = check_n_jobs(n_jobs)
     images.check_labels()
-    with explained(images.pixel_note()), config_context(
-        block_rows=images.pixels, n_jobs=get_config()["n_jobs"]
+    with (
+        explained(images.pixel_note()),
+        config_context(block_rows=images.pixels, n_jobs=get_config()["n_jobs"]),
     ):  # one block per image; labels too are read image by image, never all at once
         stats = class_statistics(images.label_rows, images.rows, n_jobs=n_jobs)
-    check_two_classes(stats.counts, np.arange(images.num_classes))  # as the core's find_label_issues
+    check_two_classes(
+        stats.counts, np.arange(images.num_classes)
+    )  # as the core's find_label_issues
     thresholds = stats.thresholds
     logger.debug("per-class thresholds over %d pixels: %s", images.rows.shape[0], thresholds)
     if filter_by == "low_self_confidence":
@@ -247,7 +305,9 @@ def find_label_issues(
         def flag(i: int) -> None:  # the rule of the core, on the image's pass 2
             codes = images.codes(i)
             counts = confident_counts(codes, images.probs(i), thresholds, n_jobs=1)
-            passes = Passes(FedRows(EncodedLabels(codes, classes, names_given=False), stats, counts))
+            passes = Passes(
+                FedRows(EncodedLabels(codes, classes, names_given=False), stats, counts)
+            )
             flagged = RULES[filter_by].select(passes, FlagPlan(passes, filter_by))
             coarse[i] = flagged.mask_in(passes).reshape(images.shape)
 
@@ -322,6 +382,8 @@ def get_label_quality_scores(
     method: str = "softmin",
     temperature: float = 0.1,
     pixel_score_method: str = "self_confidence",
+    downsample: int = 1,
+    renormalize: bool = False,
     n_jobs: int | None = None,
     verbose: bool = True,
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -331,14 +393,20 @@ def get_label_quality_scores(
     ----------
     labels, pred_probs
         As in :func:`find_label_issues`.
-    method : {"softmin", "min"}, default "softmin"
-        How pixel scores pool into an image score: the lowest, or the soft minimum
-        ``sum(s * w) / sum(w)`` with ``w = exp(-s / temperature)``.
+    method : {"softmin", "min", "num_pixel_issues"}, default "softmin"
+        How an image is scored: the soft minimum ``sum(s * w) / sum(w)`` with
+        ``w = exp(-s / temperature)`` or the minimum of its pixel scores, or
+        ``"num_pixel_issues"``: one minus the fraction of its pixels that
+        :func:`find_label_issues` flags (with the same ``downsample``; two more passes).
     temperature : float, default 0.1
         Of the soft minimum.
     pixel_score_method : {"self_confidence", "normalized_margin", "confidence_weighted_entropy"}
         The score of each pixel (see :func:`labelaudit.get_label_quality_scores`).
-    n_jobs, verbose
+    downsample : int, default 1
+        Score blocks of ``downsample x downsample`` pixels as :func:`find_label_issues` does
+        (probabilities averaged, the most frequent class as label); each pixel gets its
+        block's score. It must divide H and W.
+    renormalize, n_jobs, verbose
         As in :func:`find_label_issues`.
 
     Returns
@@ -358,26 +426,95 @@ def get_label_quality_scores(
     >>> pixel_scores[0]
     array([[0.9, 0.9, 0.9],
            [0.9, 0.8, 0.1]])
+    >>> get_label_quality_scores(labels, pred_probs, method="num_pixel_issues")[0].round(4)
+    array([0.8333])
     """
-    temperature = check_pooling("method", method, temperature)
+    pooling = "min" if method == "num_pixel_issues" else method
+    temperature = check_pooling("method", pooling, temperature)
     check_choice("pixel_score_method", pixel_score_method, SCORE_METHODS)
-    images = _Images(labels, pred_probs)
+    images = _Images(labels, pred_probs, downsample, renormalize)
     images.check_labels()
+    d = images.factor
     image_scores = np.empty(images.num_images)
     pixel_scores = np.empty(
-        (images.num_images, *images.shape), dtype=self_confidence_dtype(images.rows.dtype)
+        (images.num_images, *(d * np.array(images.shape))),
+        dtype=self_confidence_dtype(images.rows.dtype),
     )
 
     def score(i: int) -> None:
         with explained(images.pixel_note(i)):
             s = label_scores(
-                images.codes(i), images.probs(i), pixel_score_method, adjust=None, n_jobs=1, validate=True
+                images.codes(i),
+                images.probs(i),
+                pixel_score_method,
+                adjust=None,
+                n_jobs=1,
+                validate=True,
             )
-        pixel_scores[i] = s.reshape(images.shape)
-        image_scores[i] = pool_scores(s, method, temperature)
+        pixel_scores[i] = s.reshape(images.shape).repeat(d, axis=0).repeat(d, axis=1)
+        image_scores[i] = pool_scores(s, pooling, temperature)
 
     _each_image(score, images.num_images, n_jobs, verbose, "scoring images")
+    if method == "num_pixel_issues":
+        issues = find_label_issues(
+            labels,
+            pred_probs,
+            downsample=d,
+            renormalize=renormalize,
+            n_jobs=n_jobs,
+            verbose=verbose,
+        )
+        image_scores = 1.0 - issues.mean(axis=(1, 2))
     return image_scores, pixel_scores
+
+
+def issues_from_scores(
+    image_scores: Any, pixel_scores: Any = None, threshold: float = 0.1
+) -> np.ndarray:
+    """The images, or pixels, that score below ``threshold``.
+
+    A quick way to look at the worst cases with the summaries; it estimates nothing (use
+    :func:`find_label_issues` for the number of issues).
+
+    Parameters
+    ----------
+    image_scores : array-like of shape (n,)
+        From :func:`get_label_quality_scores`.
+    pixel_scores : array-like of shape (n, H, W), optional
+        Also from :func:`get_label_quality_scores`; with it the result is a pixel mask.
+    threshold : float in [0, 1], default 0.1
+        Scores strictly below it are issues.
+
+    Returns
+    -------
+    ndarray
+        With ``pixel_scores``: a boolean mask of shape (n, H, W). Otherwise the indices of the
+        images below ``threshold``, lowest score first (ties: lower index).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> issues_from_scores(np.array([0.3, 0.05, 0.01, 0.05]))
+    array([2, 1, 3])
+    >>> issues_from_scores(np.array([0.3]), np.array([[[0.9, 0.05]]])).tolist()
+    [[[False, True]]]
+    """
+    threshold = check_fraction("threshold", threshold)
+    scores = np.asarray(image_scores, dtype=np.float64)
+    if scores.ndim != 1:
+        raise ValueError(
+            f"image_scores must be 1-D (one score per image); found shape {scores.shape}."
+        )
+    if pixel_scores is not None:
+        pixels = np.asarray(pixel_scores)
+        if pixels.ndim != 3 or len(pixels) != len(scores):
+            raise ValueError(
+                f"pixel_scores must have shape ({len(scores)}, H, W), one map per image of "
+                f"image_scores; found shape {pixels.shape}."
+            )
+        return pixels < threshold
+    below = np.flatnonzero(scores < threshold)
+    return below[np.argsort(scores[below], kind="stable")]
 
 
 def _check_issues(issues: Any, images: _Images) -> np.ndarray:
@@ -391,18 +528,54 @@ def _check_issues(issues: Any, images: _Images) -> np.ndarray:
     return mask
 
 
+def _check_exclude(exclude: Any, num_classes: int) -> np.ndarray:
+    """``exclude`` as class ids (``None``: none)."""
+    if exclude is None:
+        return np.empty(0, dtype=np.int64)
+    return check_class_ids("exclude", list(exclude), num_classes)
+
+
+def _suggested(images: _Images, i: int) -> np.ndarray:
+    """The most probable class of every pixel of image ``i`` (the lowest id on a tie), flattened."""
+    return np.asarray(images.pred_probs[i]).reshape(images.num_classes, -1).argmax(axis=0)
+
+
 def common_label_issues(
-    issues: Any, labels: Any, pred_probs: Any, *, class_names: Sequence[Any] | None = None
+    issues: Any,
+    labels: Any,
+    pred_probs: Any,
+    *,
+    class_names: Sequence[Any] | None = None,
+    exclude: Sequence[int] | None = None,
+    top: int | None = None,
+    verbose: bool = True,
 ) -> pd.DataFrame:
     """Count which given → suggested class confusions recur among the flagged pixels.
 
     The suggested class of a pixel is its most probable class (the lowest id on a tie).
 
+    Parameters
+    ----------
+    issues : ndarray of bool, shape (n, H, W)
+        From :func:`find_label_issues` or :func:`issues_from_scores`.
+    labels, pred_probs
+        As in :func:`find_label_issues`.
+    class_names : sequence, optional
+        Names of the classes ``0..K-1`` to show instead of their ids.
+    exclude : list of int, optional
+        Classes to leave out: a flagged pixel whose given or suggested class is one of them
+        is not counted.
+    top : int, optional
+        Keep the ``top`` most frequent confusions (default: all).
+    verbose : bool, default True
+        Log the table (``logging``, level INFO, logger ``labelaudit.segmentation``).
+
     Returns
     -------
     DataFrame
         Columns ``given_label``, ``predicted_label``, ``num_pixel_issues`` and
-        ``fraction_of_issues``; most frequent first, then by given and suggested class.
+        ``fraction_of_issues`` (of the counted pixels); most frequent first, then by given and
+        suggested class.
 
     Examples
     --------
@@ -410,30 +583,162 @@ def common_label_issues(
     >>> labels = np.array([[[0, 0, 0], [1, 1, 1]]])
     >>> pred_probs = np.array([[[[.9, .9, .9], [.1, .2, .9]], [[.1, .1, .1], [.9, .8, .1]]]])
     >>> issues = find_label_issues(labels, pred_probs)
-    >>> common_label_issues(issues, labels, pred_probs, class_names=["road", "car"])
+    >>> common_label_issues(issues, labels, pred_probs, class_names=["road", "car"], verbose=False)
       given_label predicted_label  num_pixel_issues  fraction_of_issues
     0         car            road                 1                 1.0
     """
     images = _Images(labels, pred_probs)
     mask = _check_issues(issues, images)
     k = images.num_classes
+    names = None if class_names is None else check_class_names(class_names, k)
+    excluded = _check_exclude(exclude, k)
+    top = None if top is None else check_nonnegative_int("top", top)
+    verbose = check_bool("verbose", verbose)
     cells = np.zeros(k * k, dtype=np.int64)
     for i in np.flatnonzero(mask.reshape(len(mask), -1).any(axis=1)):
         where = np.flatnonzero(mask[i])
         given = images.codes(i)[where].astype(np.int64)
-        suggested = np.asarray(images.pred_probs[i]).reshape(k, -1)[:, where].argmax(axis=0)
+        suggested = _suggested(images, i)[where]
         cells += np.bincount(given * k + suggested, minlength=k * k)
+    pairs = np.arange(k * k)
+    cells[np.isin(pairs // k, excluded) | np.isin(pairs % k, excluded)] = 0
     found = np.flatnonzero(cells)
-    order = found[np.lexsort((found, -cells[found]))]
+    order = found[np.lexsort((found, -cells[found]))][:top]
     total = max(int(cells.sum()), 1)
-    return pd.DataFrame(
+    table = pd.DataFrame(
         {
-            "given_label": [class_name(class_names, c // k) for c in order],
-            "predicted_label": [class_name(class_names, c % k) for c in order],
+            "given_label": [class_name(names, c // k) for c in order],
+            "predicted_label": [class_name(names, c % k) for c in order],
             "num_pixel_issues": cells[order],
             "fraction_of_issues": cells[order] / total,
         }
     )
+    if verbose:
+        logger.info("Most common pixel label issues:\n%s", table.to_string(index=False))
+    return table
+
+
+def filter_by_class(class_index: int, issues: Any, labels: Any, pred_probs: Any) -> np.ndarray:
+    """The flagged pixels whose given or suggested class is ``class_index``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> labels = np.array([[[0, 1, 2]]])
+    >>> pred_probs = np.array([[[[.9, .1, .1]], [[.05, .8, .1]], [[.05, .1, .8]]]])
+    >>> filter_by_class(0, np.ones((1, 1, 3), dtype=bool), labels, pred_probs)
+    array([[[ True, False, False]]])
+    """
+    images = _Images(labels, pred_probs)
+    mask = _check_issues(issues, images)
+    (c,) = check_class_ids("class_index", [class_index], images.num_classes)
+    out = np.zeros(mask.shape, dtype=bool)
+    for i in np.flatnonzero(mask.reshape(len(mask), -1).any(axis=1)):
+        involved = (images.codes(i) == c) | (_suggested(images, i) == c)
+        out[i] = mask[i] & involved.reshape(images.shape)
+    return out
+
+
+def display_issues(
+    issues: Any,
+    *,
+    labels: Any = None,
+    pred_probs: Any = None,
+    class_names: Sequence[Any] | None = None,
+    exclude: Sequence[int] | None = None,
+    top: int | None = None,
+) -> Any:
+    """Draw the images with the most flagged pixels: given labels, predictions, flags in red.
+
+    One row per image, most flagged pixels first (ties: lower index); its panels are the given
+    label map (with ``labels``), the most probable class of each pixel (with ``pred_probs``)
+    and the flagged pixels over the label map. Requires matplotlib
+    (``pip install 'labelaudit[plot]'``).
+
+    Parameters
+    ----------
+    issues : ndarray of bool, shape (n, H, W)
+        From :func:`find_label_issues` or :func:`issues_from_scores`.
+    labels, pred_probs : optional
+        As in :func:`find_label_issues`.
+    class_names : sequence, optional
+        Names of the classes, shown in a legend.
+    exclude : list of int, optional
+        Do not show flags on pixels whose given (with ``labels``) or most probable (with
+        ``pred_probs``) class is one of these.
+    top : int, optional
+        Draw at most this many images (default 20).
+
+    Returns
+    -------
+    matplotlib Figure
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> issues = np.zeros((2, 4, 4), dtype=bool)
+    >>> issues[1, 1, 2] = True
+    >>> figure = display_issues(issues, labels=np.zeros((2, 4, 4), dtype=int), top=1)
+    >>> [ax.get_title() for ax in figure.axes]
+    ['Given labels', 'image 1: 1 flagged pixels']
+    """
+    mask = np.asarray(issues)
+    if mask.dtype != bool or mask.ndim != 3:
+        raise ValueError(
+            f"issues must be the boolean (n, H, W) mask from find_label_issues; found dtype "
+            f"{mask.dtype} and shape {mask.shape}."
+        )
+    if labels is not None and pred_probs is not None:
+        k = _Images(labels, pred_probs).num_classes
+    elif pred_probs is not None:
+        k = int(np.shape(pred_probs)[1])
+    else:
+        k = None if labels is None else int(np.max(labels)) + 1
+    if exclude is not None and labels is None and pred_probs is None:
+        raise ValueError("exclude names classes; pass labels or pred_probs with it.")
+    excluded = _check_exclude(exclude, k)
+    names = (
+        None
+        if class_names is None
+        else check_class_names(class_names, len(class_names) if k is None else k)
+    )
+    top = 20 if top is None else check_nonnegative_int("top", top)
+    plt = import_optional("matplotlib.pyplot", "display_issues")
+    from labelaudit.report.plots import SegmentationIssuesDisplay
+
+    counts = mask.reshape(len(mask), -1).sum(axis=1)
+    shown = np.lexsort((np.arange(len(mask)), -counts))[: min(top, len(mask))]
+    panels = 1 + (labels is not None) + (pred_probs is not None)
+    figure, axes = plt.subplots(
+        max(len(shown), 1), panels, figsize=(4 * panels, 4 * max(len(shown), 1)), squeeze=False
+    )
+    colours = {"cmap": "tab20", "vmin": 0, "vmax": max((k or 1) - 1, 1), "interpolation": "nearest"}
+    for row, i in zip(axes, shown):
+        label_map = None if labels is None else np.asarray(labels[i])
+        predicted = None if pred_probs is None else np.asarray(pred_probs[i]).argmax(axis=0)
+        if label_map is not None:
+            row[0].imshow(label_map, **colours)
+            row[0].set_title("Given labels")
+        if pred_probs is not None:
+            row[panels - 2].imshow(predicted, **colours)
+            row[panels - 2].set_title("Predicted labels")
+        flags = mask[i].copy()
+        for classes in (label_map, predicted):
+            if classes is not None:
+                flags &= ~np.isin(classes, excluded)
+        SegmentationIssuesDisplay(flags, label_map=label_map, index=int(i)).plot(ax=row[-1])
+    for ax in axes.ravel()[len(shown) * panels :]:
+        ax.set_axis_off()
+    if names is not None:
+        patches = import_optional("matplotlib.patches", "display_issues")
+        cmap = plt.get_cmap("tab20")
+        scale = max(len(names) - 1, 1)
+        handles = [
+            patches.Patch(color=cmap(j / scale), label=str(name)) for j, name in enumerate(names)
+        ]
+        figure.legend(handles=handles, loc="lower center", ncol=min(len(names), 6))
+    return figure
 
 
 def class_summary(
@@ -486,7 +791,8 @@ def class_summary(
         k = len(class_names)
     else:
         k = 1 + max(
-            int(check_class_ids(f"labels[{i}]", np.asarray(lab).reshape(-1)).max()) for i, lab in enumerate(labels)
+            int(check_class_ids(f"labels[{i}]", np.asarray(lab).reshape(-1)).max())
+            for i, lab in enumerate(labels)
         )
     pixels, flagged, images, flagged_images = (np.zeros(k, dtype=np.int64) for _ in range(4))
     for i in range(len(labels)):
@@ -554,4 +860,6 @@ def plot_issues(
     from labelaudit.report.plots import SegmentationIssuesDisplay, require_matplotlib
 
     require_matplotlib("plot_issues")
-    return SegmentationIssuesDisplay.from_issues(issues, index, image=image, labels=labels, ax=ax).ax_
+    return SegmentationIssuesDisplay.from_issues(
+        issues, index, image=image, labels=labels, ax=ax
+    ).ax_
