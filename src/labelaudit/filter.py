@@ -11,11 +11,12 @@
 * ``"both"``: flagged by both of the above;
 * ``"confident_learning"``: the examples counted off the diagonal of the confident joint;
 * ``"predicted_neq_given"``: the given label is not among the most probable classes;
-* ``"low_normalized_margin"`` / ``"low_self_confidence"``: the ``num_label_issues``
+* ``"low_normalized_margin"`` / ``"low_self_confidence"``: of the ``num_label_issues``
   (``"off_diagonal"``) examples with the lowest score.
 
-The pruning rules never flag an example whose given label is among the model's most probable
-classes. Every selection breaks exact ties by row index (lower first), so results do not depend
+No rule flags an example whose given label is a top prediction, up to
+:data:`labelaudit._kernels.TOLERANCE` (``p[y] >= max(p) - 1e-6``): each selects its rows as
+described and leaves those out. Every selection breaks exact ties by row index (lower first), so results do not depend
 on block size or ``n_jobs``.
 
 Each rule is one entry of :data:`RULES`: what the passes keep for it and how it selects rows
@@ -195,7 +196,8 @@ def _pruned(passes: Passes, plan: FlagPlan) -> Flagged:
 
 
 def _off_diagonal(passes: Passes, plan: FlagPlan) -> Flagged:
-    return Flagged(rows=passes.counts.off_diagonal_rows)
+    counts = passes.counts
+    return Flagged(rows=counts.off_diagonal_rows[~counts.off_diagonal_agrees])
 
 
 def _disagreeing(passes: Passes, plan: FlagPlan) -> Flagged:
@@ -204,8 +206,8 @@ def _disagreeing(passes: Passes, plan: FlagPlan) -> Flagged:
 
 def _lowest(passes: Passes, plan: FlagPlan) -> Flagged:
     limit = np.array([plan.num_lowest])
-    _, scores, rows = passes.smallest(plan.lowest, limit, by_class=False, with_agrees=False)
-    return Flagged(rows=rows, scores=scores)
+    _, scores, rows, agrees = passes.smallest(plan.lowest, limit, by_class=False, with_agrees=True)
+    return Flagged(rows=rows[~agrees], scores=scores[~agrees])
 
 
 @dataclass(frozen=True)
@@ -234,8 +236,8 @@ RULES = {
     "both": Rule(_pruned, by_class=True, by_cell=True, with_agrees=True),
     "confident_learning": Rule(_off_diagonal),
     "predicted_neq_given": Rule(_disagreeing, with_agrees=True),
-    "low_normalized_margin": Rule(_lowest, lowest="normalized_margin"),
-    "low_self_confidence": Rule(_lowest, lowest="self_confidence"),
+    "low_normalized_margin": Rule(_lowest, lowest="normalized_margin", with_agrees=True),
+    "low_self_confidence": Rule(_lowest, lowest="self_confidence", with_agrees=True),
 }
 FILTER_METHODS = tuple(RULES)
 
