@@ -594,8 +594,14 @@ def score_block(block: np.ndarray, y: np.ndarray, method: str, adjust: np.ndarra
     logs = np.log(p, out=np.zeros_like(p), where=p > 0)
     entropy = -(p * logs).sum(axis=1) / np.log(p.shape[1])
     np.clip(self_conf, 0.0, None, out=self_conf)
-    denom = self_conf + entropy
-    return np.divide(self_conf, denom, out=np.zeros_like(self_conf), where=denom > 0)
+    # log(1 + r) / r of r = entropy / p[y]: 1 in the limit r = 0, 0 when p[y] = 0 (r infinite)
+    ratio = np.divide(entropy, self_conf, out=np.full_like(self_conf, np.inf), where=self_conf > 0)
+    scores = np.ones_like(ratio)
+    finite = np.isfinite(ratio)
+    some = finite & (ratio > 0)
+    scores[some] = np.log1p(ratio[some]) / ratio[some]
+    scores[~finite] = 0.0
+    return scores
 
 
 def label_scores(

@@ -37,6 +37,7 @@ from labelaudit._cells import Cells, apportion_groups, calibrate
 from labelaudit._kernels import SCORE_METHODS
 from labelaudit._passes import Passes, open_passes
 from labelaudit._validate import (
+    as_pred_probs,
     check_choice,
     check_class_count_vector,
     check_confident_joint,
@@ -44,7 +45,7 @@ from labelaudit._validate import (
     check_nonnegative_int,
     check_rank_kwargs,
 )
-from labelaudit.noise import num_issues_off_diagonal
+from labelaudit.noise import compute_confident_joint, num_issues_off_diagonal
 from labelaudit.rank import rank_rows, scores_for
 
 
@@ -371,3 +372,57 @@ def find_label_issues(
     if flagged.scores is not None and return_indices_ranked_by == rule.lowest and not adjust:
         return rank_rows(rows, flagged.scores)
     return rank_rows(rows, scores_for(passes, return_indices_ranked_by, adjust, rows))
+
+
+def find_predicted_neq_given(
+    labels: Any, pred_probs: Any, *, classes: Any = None, n_jobs: int | None = None
+) -> np.ndarray:
+    """Mask of the examples whose given label is not a top prediction (the argmax baseline).
+
+    ``filter_by="predicted_neq_given"``: a label within 1e-6 of the row's maximum counts as a
+    top prediction, so a tie is never flagged.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from labelaudit import find_predicted_neq_given
+    >>> find_predicted_neq_given([0, 1, 1], np.array([[.4999996, .5000004], [.6, .4], [.5, .5]]))
+    array([False,  True, False])
+    """
+    return find_label_issues(
+        labels, pred_probs, filter_by="predicted_neq_given", classes=classes, n_jobs=n_jobs
+    )
+
+
+def find_label_issues_using_argmax_confusion_matrix(
+    labels: Any,
+    pred_probs: Any,
+    *,
+    calibrate: bool = True,
+    filter_by: str = "prune_by_noise_rate",
+    classes: Any = None,
+    n_jobs: int | None = None,
+) -> np.ndarray:
+    """:func:`find_label_issues` with the confusion matrix of argmax predictions as its joint.
+
+    Cell ``(i, j)`` counts the examples labelled ``i`` whose most probable class is ``j`` (the
+    lowest index on an exact tie): the confident joint with every threshold 0. With
+    ``calibrate`` its rows are scaled to the label counts first.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from labelaudit import find_label_issues_using_argmax_confusion_matrix
+    >>> labels = [0, 0, 0, 1, 1, 1]
+    >>> pred_probs = np.array([[.9, .1], [.8, .2], [.1, .9], [.2, .8], [.3, .7], [.7, .3]])
+    >>> find_label_issues_using_argmax_confusion_matrix(labels, pred_probs)
+    array([False, False,  True, False, False,  True])
+    """
+    confusion = compute_confident_joint(
+        labels, pred_probs, thresholds=np.zeros(as_pred_probs(pred_probs).shape[1]),
+        calibrate=calibrate, classes=classes, n_jobs=n_jobs,
+    )
+    return find_label_issues(
+        labels, pred_probs, filter_by=filter_by, confident_joint=confusion, classes=classes,
+        n_jobs=n_jobs,
+    )
