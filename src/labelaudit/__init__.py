@@ -21,20 +21,22 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    **dict.fromkeys(
-        ["compute_confident_joint", "calibrate_confident_joint", "estimate_joint",
-         "get_confident_thresholds", "num_label_issues", "find_label_issues",
-         "find_predicted_neq_given", "get_label_quality_scores"],
-        "labelaudit._dispatch",
-    ),
+    "compute_confident_joint": "labelaudit._dispatch",
+    "calibrate_confident_joint": "labelaudit._dispatch",
+    "estimate_joint": "labelaudit._dispatch",
+    "get_confident_thresholds": "labelaudit._dispatch",
+    "num_label_issues": "labelaudit._dispatch",
+    "find_label_issues": "labelaudit._dispatch",
+    "find_predicted_neq_given": "labelaudit._dispatch",
+    "get_label_quality_scores": "labelaudit._dispatch",
     "estimate_latent": "labelaudit.noise",
     "estimate_py_and_noise_matrices_from_probabilities": "labelaudit.noise",
     "find_label_issues_using_argmax_confusion_matrix": "labelaudit.filter",
-    **dict.fromkeys(
-        ["order_label_issues", "find_top_issues", "get_self_confidence_for_each_label",
-         "get_normalized_margin_for_each_label", "get_confidence_weighted_entropy_for_each_label"],
-        "labelaudit.rank",
-    ),
+    "order_label_issues": "labelaudit.rank",
+    "find_top_issues": "labelaudit.rank",
+    "get_self_confidence_for_each_label": "labelaudit.rank",
+    "get_normalized_margin_for_each_label": "labelaudit.rank",
+    "get_confidence_weighted_entropy_for_each_label": "labelaudit.rank",
     "health_summary": "labelaudit.health",
     "estimate_pred_probs": "labelaudit.models",
     "load_image_folder": "labelaudit.io.images",

@@ -22,7 +22,6 @@ from labelaudit._validate import (
     as_pred_probs,
     check_bool,
     check_choice,
-    check_class_thresholds,
     check_confident_joint,
     check_joint_fits_labels,
     check_two_classes,
