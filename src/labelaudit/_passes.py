@@ -176,13 +176,20 @@ class Passes:
         self.rows.complete(task)
         return np.flatnonzero(task.flagged(self.num_examples))
 
-    def smallest(self, method: str, limit: np.ndarray, *, by_class: bool, with_agrees: bool) -> Candidates:
+    def smallest(
+        self, method: str, limit: np.ndarray, *, by_class: bool, with_agrees: bool,
+        skip_agreeing: bool = False,
+    ) -> Candidates:
         """The ``limit`` lowest ``method`` scores (per class with ``by_class``), ties by row.
 
         ``(group, key, row)``, with ``with_agrees`` also whether each row's label is a top
-        prediction; in row order.
+        prediction; in row order. ``skip_agreeing`` (with ``with_agrees``) ranks the rows whose
+        label is a top prediction after all others (key ``inf``), so that leaving them out
+        afterwards keeps a number of rows that does not depend on row order.
         """
-        return self.rows.smallest(self, method, limit, by_class=by_class, with_agrees=with_agrees)
+        return self.rows.smallest(
+            self, method, limit, by_class=by_class, with_agrees=with_agrees, skip_agreeing=skip_agreeing
+        )
 
     def disagrees(self) -> Any:
         """Mask: the given label is not among the row's most probable classes (lazy over dask)."""
@@ -243,12 +250,15 @@ class ArrayRows:
         return self.scores(method, adjust, validate=validate)[rows]
 
     def smallest(
-        self, passes: Passes, method: str, limit: np.ndarray, *, by_class: bool, with_agrees: bool
+        self, passes: Passes, method: str, limit: np.ndarray, *, by_class: bool, with_agrees: bool,
+        skip_agreeing: bool = False,
     ) -> Candidates:
         """From the self-confidence that pass 1 kept, or the scores; agreement kept by pass 2."""
         key = passes.stats.self_confidence if method == "self_confidence" else None
         if key is None:
             key = passes.scores(method, None)
+        if skip_agreeing:
+            key = np.where(passes.counts.agrees, np.inf, key)
         found = smallest_candidates(self.labels.codes, key, limit, by_class=by_class)
         return (*found, passes.counts.agrees[found[2]]) if with_agrees else found
 

@@ -11,8 +11,9 @@
 * ``"both"``: flagged by both of the above;
 * ``"confident_learning"``: the examples counted off the diagonal of the confident joint;
 * ``"predicted_neq_given"``: the given label is not among the most probable classes;
-* ``"low_normalized_margin"`` / ``"low_self_confidence"``: of the ``num_label_issues``
-  (``"off_diagonal"``) examples with the lowest score.
+* ``"low_normalized_margin"`` / ``"low_self_confidence"``: the ``num_label_issues``
+  (``"off_diagonal"``) examples with the lowest score among those whose label is not a top
+  prediction.
 
 No rule flags an example whose given label is a top prediction, up to
 :data:`labelaudit._kernels.TOLERANCE` (``p[y] >= max(p) - 1e-6``): each selects its rows as
@@ -207,7 +208,9 @@ def _disagreeing(passes: Passes, plan: FlagPlan) -> Flagged:
 
 def _lowest(passes: Passes, plan: FlagPlan) -> Flagged:
     limit = np.array([plan.num_lowest])
-    _, scores, rows, agrees = passes.smallest(plan.lowest, limit, by_class=False, with_agrees=True)
+    _, scores, rows, agrees = passes.smallest(
+        plan.lowest, limit, by_class=False, with_agrees=True, skip_agreeing=True
+    )
     return Flagged(rows=rows[~agrees], scores=scores[~agrees])
 
 
