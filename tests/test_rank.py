@@ -17,10 +17,12 @@ def test_scores_exact_values() -> None:
         la.get_label_quality_scores(labels, p, method="normalized_margin"), [0.5, 0.8, 1.0, 0.0]
     )
     entropy_08 = -(0.2 * np.log(0.2) + 0.8 * np.log(0.8)) / np.log(2)
+    r_05, r_08 = 1 / 0.5, entropy_08 / 0.8  # r = H(p) / p[y]; the score is log(1 + r) / r
     np.testing.assert_allclose(
         la.get_label_quality_scores(labels, p, method="confidence_weighted_entropy"),
-        [0.5 / 1.5, 0.8 / (0.8 + entropy_08), 1.0, 0.0],
+        [np.log(3) / 2, np.log1p(r_08) / r_08, 1.0, 0.0],
     )
+    assert np.log1p(r_05) / r_05 == pytest.approx(0.5493061443340548)
 
 
 def test_adjusted_scores_example_a() -> None:

@@ -22,13 +22,21 @@ __version__ = "0.1.0"
 
 _EXPORTS = {
     "compute_confident_joint": "labelaudit._dispatch",
-    "calibrate_confident_joint": "labelaudit.noise",
-    "estimate_joint": "labelaudit.noise",
+    "calibrate_confident_joint": "labelaudit._dispatch",
+    "estimate_joint": "labelaudit._dispatch",
+    "get_confident_thresholds": "labelaudit._dispatch",
+    "num_label_issues": "labelaudit._dispatch",
+    "find_label_issues": "labelaudit._dispatch",
+    "find_predicted_neq_given": "labelaudit._dispatch",
+    "get_label_quality_scores": "labelaudit._dispatch",
     "estimate_latent": "labelaudit.noise",
-    "num_label_issues": "labelaudit.noise",
-    "find_label_issues": "labelaudit.filter",
-    "get_label_quality_scores": "labelaudit.rank",
+    "estimate_py_and_noise_matrices_from_probabilities": "labelaudit.noise",
+    "find_label_issues_using_argmax_confusion_matrix": "labelaudit.filter",
     "order_label_issues": "labelaudit.rank",
+    "find_top_issues": "labelaudit.rank",
+    "get_self_confidence_for_each_label": "labelaudit.rank",
+    "get_normalized_margin_for_each_label": "labelaudit.rank",
+    "get_confidence_weighted_entropy_for_each_label": "labelaudit.rank",
     "health_summary": "labelaudit.health",
     "estimate_pred_probs": "labelaudit.models",
     "estimate_cv_predicted_probabilities": "labelaudit.models",
@@ -74,9 +82,18 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # pragma: no cover
     from labelaudit._config import config_context, get_config, set_config
-    from labelaudit._dispatch import compute_confident_joint
+    from labelaudit._dispatch import (
+        calibrate_confident_joint,
+        compute_confident_joint,
+        estimate_joint,
+        find_label_issues,
+        find_predicted_neq_given,
+        get_confident_thresholds,
+        get_label_quality_scores,
+        num_label_issues,
+    )
     from labelaudit.audit import Audit, OutOfDistribution
-    from labelaudit.filter import find_label_issues
+    from labelaudit.filter import find_label_issues_using_argmax_confusion_matrix
     from labelaudit.health import (
         HealthSummary,
         find_overlapping_classes,
@@ -92,11 +109,12 @@ if TYPE_CHECKING:  # pragma: no cover
         estimate_pred_probs,
         pred_probs_from_logits,
     )
-    from labelaudit.noise import (
-        calibrate_confident_joint,
-        estimate_joint,
-        estimate_latent,
-        num_label_issues,
+    from labelaudit.noise import estimate_latent, estimate_py_and_noise_matrices_from_probabilities
+    from labelaudit.rank import (
+        find_top_issues,
+        get_confidence_weighted_entropy_for_each_label,
+        get_normalized_margin_for_each_label,
+        get_self_confidence_for_each_label,
+        order_label_issues,
     )
-    from labelaudit.rank import get_label_quality_scores, order_label_issues
     from labelaudit.streaming import LabelIssueFinder

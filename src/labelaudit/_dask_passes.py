@@ -138,10 +138,13 @@ def _disagrees_chunk(start: int, codes: np.ndarray, values: np.ndarray, threshol
 
 def _smallest_in_chunk(
     start: int, codes: np.ndarray, values: np.ndarray, method: str, limit: np.ndarray,
-    by_class: bool, thresholds: np.ndarray | None,
+    by_class: bool, thresholds: np.ndarray | None, skip_agreeing: bool,
 ) -> Candidates:
-    """The chunk's ``limit[g]`` lowest scores per group (the class, or one group for all)."""
+    """The chunk's ``limit[g]`` lowest scores per group (the class, or one group for all);
+    ``skip_agreeing``: rows whose label is a top prediction last (see ``Passes.smallest``)."""
     key = label_scores(codes, values, method, adjust=None, n_jobs=1, validate=False)
+    if skip_agreeing and thresholds is not None:
+        key = np.where(_agrees(thresholds, codes, values), np.inf, key)
     found = smallest_candidates(codes, key, limit, by_class=by_class, start=start)
     if thresholds is None:
         return found
@@ -268,11 +271,12 @@ class DaskRows:
             self.run(task)
 
     def smallest(
-        self, passes: Passes, method: str, limit: np.ndarray, *, by_class: bool, with_agrees: bool
+        self, passes: Passes, method: str, limit: np.ndarray, *, by_class: bool, with_agrees: bool,
+        skip_agreeing: bool = False,
     ) -> Candidates:
         """Each chunk's own lowest, merged in a tree of tasks."""
         thresholds = passes.stats.thresholds if with_agrees else None
-        nodes = self._per_chunk(_smallest_in_chunk, method, limit, by_class, thresholds)
+        nodes = self._per_chunk(_smallest_in_chunk, method, limit, by_class, thresholds, skip_agreeing)
         merge = dask.delayed(_merge, pure=True)
         while len(nodes) > 1:
             nodes = [merge(limit, *nodes[i : i + MERGE_FAN_IN]) for i in range(0, len(nodes), MERGE_FAN_IN)]

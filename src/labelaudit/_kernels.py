@@ -60,6 +60,35 @@ COMPACT_MIN_PAIRS = 1 << 16  # pass 3 compacts its pairs beyond twice the select
 _FIXED_POINT_DIGIT = 2.0**31  # self-confidences are summed as two 31-bit integer digits
 _SUM_BOUND = 1.0 + ROW_SUM_TOLERANCE + 1e-9  # no row sums to more (checked in pass 1)
 _MARGIN_SLACK = 1e-6  # more than the rounding of a margin in float32
+TOLERANCE = 1e-6
+"""How close below a threshold (or the row's maximum) a probability may be and still reach it.
+
+Thresholds are means, summed exactly, but the user's decimals seldom are: ``mean(.4, .2)`` is
+``0.30000000000000004``, which a probability of ``0.3`` misses by rounding alone. So a value
+counts as confident for class ``j`` when ``p[j] >= t_j - TOLERANCE`` (the paper's released code
+does the same), and a given label is a top prediction when ``p[y] >= max(p) - TOLERANCE``. Both
+comparisons are made on exact float64 values, so they do not depend on block or row order.
+"""
+
+
+def confident_cuts(thresholds: np.ndarray) -> np.ndarray:
+    """What ``p[j]`` must reach to count as confidently class ``j``: ``t_j - TOLERANCE``, and
+    never less than ``TOLERANCE``, so a probability of 0 is never confident (a class whose
+    examples all get 0 has threshold 0); ``inf`` (a class with no examples) stays ``inf``.
+
+    >>> confident_cuts(np.array([0.3, 0.0, np.inf])).tolist()
+    [0.299999, 1e-06, inf]
+    """
+    return np.maximum(np.asarray(thresholds, dtype=np.float64) - TOLERANCE, TOLERANCE)
+
+
+def label_on_top(self_confidence: np.ndarray, row_max: np.ndarray) -> np.ndarray:
+    """Whether each row's given label is a top prediction: within ``TOLERANCE`` of the maximum.
+
+    >>> label_on_top(np.array([.4999996, .2, .5]), np.array([.5000004, .8, .5]))
+    array([ True, False,  True])
+    """
+    return np.asarray(self_confidence, dtype=np.float64) >= np.asarray(row_max, dtype=np.float64) - TOLERANCE
 
 
 def block_bounds(num_rows: int, num_classes: int, chunk_rows: int | None = None) -> list[tuple[int, int]]:
@@ -338,7 +367,8 @@ class ConfidentCounts:
 
     joint: Cells  # int64 counts: rows given label, columns suggested true label
     off_diagonal_rows: np.ndarray  # sorted row indices counted off the diagonal
-    agrees: np.ndarray | None  # bool (n,): given label is among the argmax classes of the row
+    off_diagonal_agrees: np.ndarray  # bool, for each of them: its given label is a top prediction
+    agrees: np.ndarray | None  # bool (n,): given label is a top prediction (see label_on_top)
     sample: RowSample | None  # rows for pass 3, when asked for
 
     @property
@@ -351,7 +381,7 @@ class CountsPass:
     """Pass 2: the confident joint (uncalibrated).
 
     A row with given label ``i`` is counted when at least one class reaches its threshold
-    (``p[j] >= t_j``): in cell ``(i, j)`` for that class when it is the only one, and for the
+    (``p[j] >= t_j``, up to :data:`TOLERANCE`; see :func:`confident_cuts`): in cell ``(i, j)`` for that class when it is the only one, and for the
     most probable class of the row when several are (the rule of the paper's released code,
     which reproduces its published results; the lowest index wins an exact tie). Rows above no
     threshold are not counted.
@@ -370,10 +400,10 @@ class CountsPass:
         sample_stride: int = 0,
         lowest_value: float | None = None,
     ) -> None:
-        self.thresholds = np.asarray(thresholds, dtype=np.float64)
+        self.cuts = confident_cuts(thresholds)
         self.lowest_value = lowest_value  # of pred_probs, from pass 1 (see _pair_sum_bound)
-        self.num_classes = len(self.thresholds)
-        finite = self.thresholds[np.isfinite(self.thresholds)]
+        self.num_classes = len(self.cuts)
+        finite = self.cuts[np.isfinite(self.cuts)]
         self.lowest_threshold = float(finite.min()) if finite.size else math.inf
         self.with_agrees = with_agrees
         self.sample_stride = sample_stride
@@ -382,13 +412,13 @@ class CountsPass:
         self._cells = Cells(self.num_classes, np.empty(0, np.int64), np.empty(0, np.int64))
         self._pending: list[tuple[np.ndarray, np.ndarray]] = []  # cells not merged yet
         self._pending_size = 0
-        self._parts: list[tuple[np.ndarray, Any, Any]] = []
+        self._parts: list[tuple[Any, ...]] = []
 
     def block(self, start: int, labels: np.ndarray, values: np.ndarray) -> tuple[Any, ...]:
         block = as_work(values)
         m, k = block.shape
         sc = take_labelled(block, labels)
-        thresholds = _round_to(block.dtype, self.thresholds, up=True)
+        thresholds = _round_to(block.dtype, self.cuts, up=True)
         if k <= NARROW_CLASSES:
             rows, suggested, agrees = self._classify_narrow(block, sc, thresholds)
         else:
@@ -396,12 +426,16 @@ class CountsPass:
         given = labels[rows].astype(np.int64)
         cells = given * k + suggested
         cells = np.bincount(cells, minlength=k * k) if self.dense else sorted_unique(cells)
-        off = rows[suggested != given] + start
+        off = rows[suggested != given]
+        if agrees is None:
+            off_agrees = label_on_top(sc[off], block.take(off, axis=0).max(axis=1))
+        else:
+            off_agrees = agrees[off]
         sample = None
         if self.sample_stride:
             picked = np.arange((-start) % self.sample_stride, m, self.sample_stride)
             sample = (picked + start, labels[picked], block.take(picked, axis=0))
-        return cells, (off, agrees, sample)
+        return cells, (off + start, agrees, sample, off_agrees)
 
     def _classify_narrow(
         self, block: np.ndarray, sc: np.ndarray, thresholds: np.ndarray
@@ -422,7 +456,7 @@ class CountsPass:
         suggested = index_sum.take(rows).astype(np.int64)
         several = np.flatnonzero(num_above.take(rows) > 1)
         suggested[several] = block.take(rows[several], axis=0).argmax(axis=1)
-        agrees = sc >= columns.max(axis=0) if self.with_agrees else None
+        agrees = label_on_top(sc, columns.max(axis=0)) if self.with_agrees else None
         return rows, suggested, agrees
 
     def _classify_wide(
@@ -453,7 +487,7 @@ class CountsPass:
             agrees = sc >= _round_to(block.dtype, upper / 2, up=True)
             check = np.flatnonzero(~agrees)
             checked = block.take(check, axis=0)
-            agrees[check] = take_labelled(checked, labels[check]) >= checked.max(axis=1)
+            agrees[check] = label_on_top(take_labelled(checked, labels[check]), checked.max(axis=1))
         return rows, suggested, agrees
 
     def add(self, part: tuple[Any, ...]) -> None:
@@ -486,6 +520,9 @@ class CountsPass:
         return ConfidentCounts(
             joint=joint,
             off_diagonal_rows=np.concatenate(off).astype(np.int64) if off else np.empty(0, np.int64),
+            off_diagonal_agrees=(
+                np.concatenate([p[3] for p in self._parts]) if off else np.empty(0, dtype=bool)
+            ),
             agrees=np.concatenate([p[1] for p in self._parts]) if self.with_agrees else None,
             sample=sample,
         )
@@ -557,8 +594,14 @@ def score_block(block: np.ndarray, y: np.ndarray, method: str, adjust: np.ndarra
     logs = np.log(p, out=np.zeros_like(p), where=p > 0)
     entropy = -(p * logs).sum(axis=1) / np.log(p.shape[1])
     np.clip(self_conf, 0.0, None, out=self_conf)
-    denom = self_conf + entropy
-    return np.divide(self_conf, denom, out=np.zeros_like(self_conf), where=denom > 0)
+    # log(1 + r) / r of r = entropy / p[y]: 1 in the limit r = 0, 0 when p[y] = 0 (r infinite)
+    ratio = np.divide(entropy, self_conf, out=np.full_like(self_conf, np.inf), where=self_conf > 0)
+    scores = np.ones_like(ratio)
+    finite = np.isfinite(ratio)
+    some = finite & (ratio > 0)
+    scores[some] = np.log1p(ratio[some]) / ratio[some]
+    scores[~finite] = 0.0
+    return scores
 
 
 def label_scores(
@@ -772,10 +815,11 @@ class MarginPass:
         margin64 -= sc[row]  # exact: both are float32 or float64 values
         reached = np.bincount(cell[margin64 >= self._tau[cell]], minlength=len(self.cells))
         agrees = np.zeros(len(row), dtype=bool)
-        unsure = np.flatnonzero(margin64 <= 0)  # a positive margin: the row's label is not on top
+        # a margin above the tolerance: the row's label is not on top
+        unsure = np.flatnonzero(margin64 <= TOLERANCE + _MARGIN_SLACK)
         if unsure.size:
             look = sorted_unique(row[unsure])[0]
-            top = sc[look] >= block.take(look, axis=0).max(axis=1)
+            top = label_on_top(sc[look], block.take(look, axis=0).max(axis=1))
             agrees[unsure] = top[np.searchsorted(look, row[unsure])]
         sure = margin64 > self._tau_high[cell]
         sure_counts = np.bincount(cell[sure], minlength=len(self.cells))

@@ -41,6 +41,7 @@ array([False,  True, False, False])
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from functools import cached_property
 from typing import Any
 
@@ -62,6 +63,7 @@ from labelaudit._kernels import (
 from labelaudit._validate import (
     EncodedLabels,
     as_pred_probs,
+    check_class_thresholds,
     check_column_names,
     check_lengths,
     check_n_jobs,
@@ -77,7 +79,7 @@ def is_dask_array(*arrays: Any) -> bool:
 
 
 def open_passes(
-    labels: Any, pred_probs: Any, *, classes: Any = None, n_jobs: int | None = None, **options: bool
+    labels: Any, pred_probs: Any, *, classes: Any = None, n_jobs: int | None = None, **options: Any
 ) -> Passes:
     """Check ``labels`` and ``pred_probs`` and open the passes over them on the engine that suits.
 
@@ -116,6 +118,8 @@ class Passes:
         The engine (see the module documentation).
     keep_self_confidence, with_agrees, with_sample : bool
         What will be asked for after pass 2 (see the module documentation).
+    thresholds : ndarray of shape (K,), optional
+        Per-class thresholds for pass 2 instead of those of pass 1.
     """
 
     def __init__(
@@ -125,6 +129,7 @@ class Passes:
         keep_self_confidence: bool = False,
         with_agrees: bool = True,
         with_sample: bool = False,
+        thresholds: np.ndarray | None = None,
     ) -> None:
         self.rows = rows
         self.labels: EncodedLabels = rows.labels
@@ -133,6 +138,7 @@ class Passes:
         self._keep_self_confidence = keep_self_confidence
         self._with_agrees = with_agrees
         self._with_sample = with_sample
+        self._thresholds = None if thresholds is None else check_class_thresholds(thresholds, self.num_classes)
 
     @property
     def values_checked(self) -> bool:
@@ -151,8 +157,11 @@ class Passes:
     @cached_property
     def counts(self) -> ConfidentCounts:
         self.class_counts  # noqa: B018 - no confident joint of a single class
+        stats = self.stats
+        if self._thresholds is not None:
+            stats = replace(stats, thresholds=self._thresholds)
         return self.rows.confident_counts(
-            self.stats, with_agrees=self._with_agrees, with_sample=self._with_sample
+            stats, with_agrees=self._with_agrees, with_sample=self._with_sample
         )
 
     def calibrated_joint(self) -> np.ndarray:
@@ -167,13 +176,20 @@ class Passes:
         self.rows.complete(task)
         return np.flatnonzero(task.flagged(self.num_examples))
 
-    def smallest(self, method: str, limit: np.ndarray, *, by_class: bool, with_agrees: bool) -> Candidates:
+    def smallest(
+        self, method: str, limit: np.ndarray, *, by_class: bool, with_agrees: bool,
+        skip_agreeing: bool = False,
+    ) -> Candidates:
         """The ``limit`` lowest ``method`` scores (per class with ``by_class``), ties by row.
 
         ``(group, key, row)``, with ``with_agrees`` also whether each row's label is a top
-        prediction; in row order.
+        prediction; in row order. ``skip_agreeing`` (with ``with_agrees``) ranks the rows whose
+        label is a top prediction after all others (key ``inf``), so that leaving them out
+        afterwards keeps a number of rows that does not depend on row order.
         """
-        return self.rows.smallest(self, method, limit, by_class=by_class, with_agrees=with_agrees)
+        return self.rows.smallest(
+            self, method, limit, by_class=by_class, with_agrees=with_agrees, skip_agreeing=skip_agreeing
+        )
 
     def disagrees(self) -> Any:
         """Mask: the given label is not among the row's most probable classes (lazy over dask)."""
@@ -234,12 +250,15 @@ class ArrayRows:
         return self.scores(method, adjust, validate=validate)[rows]
 
     def smallest(
-        self, passes: Passes, method: str, limit: np.ndarray, *, by_class: bool, with_agrees: bool
+        self, passes: Passes, method: str, limit: np.ndarray, *, by_class: bool, with_agrees: bool,
+        skip_agreeing: bool = False,
     ) -> Candidates:
         """From the self-confidence that pass 1 kept, or the scores; agreement kept by pass 2."""
         key = passes.stats.self_confidence if method == "self_confidence" else None
         if key is None:
             key = passes.scores(method, None)
+        if skip_agreeing:
+            key = np.where(passes.counts.agrees, np.inf, key)
         found = smallest_candidates(self.labels.codes, key, limit, by_class=by_class)
         return (*found, passes.counts.agrees[found[2]]) if with_agrees else found
 

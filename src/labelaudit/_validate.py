@@ -615,6 +615,18 @@ def check_class_count_vector(name: str, value: Any, num_classes: int) -> np.ndar
     return arr.astype(np.int64)
 
 
+def check_class_thresholds(thresholds: Any, num_classes: int) -> np.ndarray:
+    """Per-class confidence thresholds: ``num_classes`` real numbers, none NaN or negative
+    (``inf``: no row can be confident in that class)."""
+    arr = np.asarray(thresholds)
+    if arr.shape != (num_classes,) or arr.dtype.kind not in "iuf" or np.isnan(arr).any() or (arr < 0).any():
+        raise ValueError(
+            f"thresholds must be {num_classes} non-negative numbers (one per column of pred_probs, "
+            f"e.g. from get_confident_thresholds); found {shorten(np.ravel(arr).tolist())}."
+        )
+    return arr.astype(np.float64)
+
+
 def check_threshold(threshold: Any) -> float:
     """A positive number of robust standard deviations (the audit checks' ``threshold``)."""
     if (

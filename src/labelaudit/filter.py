@@ -12,10 +12,12 @@
 * ``"confident_learning"``: the examples counted off the diagonal of the confident joint;
 * ``"predicted_neq_given"``: the given label is not among the most probable classes;
 * ``"low_normalized_margin"`` / ``"low_self_confidence"``: the ``num_label_issues``
-  (``"off_diagonal"``) examples with the lowest score.
+  (``"off_diagonal"``) examples with the lowest score among those whose label is not a top
+  prediction.
 
-The pruning rules never flag an example whose given label is among the model's most probable
-classes. Every selection breaks exact ties by row index (lower first), so results do not depend
+No rule flags an example whose given label is a top prediction, up to
+:data:`labelaudit._kernels.TOLERANCE` (``p[y] >= max(p) - 1e-6``): each selects its rows as
+described and leaves those out. Every selection breaks exact ties by row index (lower first), so results do not depend
 on block size or ``n_jobs``.
 
 Each rule is one entry of :data:`RULES`: what the passes keep for it and how it selects rows
@@ -36,6 +38,7 @@ from labelaudit._cells import Cells, apportion_groups, calibrate
 from labelaudit._kernels import SCORE_METHODS
 from labelaudit._passes import Passes, open_passes
 from labelaudit._validate import (
+    as_pred_probs,
     check_choice,
     check_class_count_vector,
     check_confident_joint,
@@ -43,7 +46,7 @@ from labelaudit._validate import (
     check_nonnegative_int,
     check_rank_kwargs,
 )
-from labelaudit.noise import num_issues_off_diagonal
+from labelaudit.noise import compute_confident_joint, num_issues_off_diagonal
 from labelaudit.rank import rank_rows, scores_for
 
 
@@ -195,7 +198,8 @@ def _pruned(passes: Passes, plan: FlagPlan) -> Flagged:
 
 
 def _off_diagonal(passes: Passes, plan: FlagPlan) -> Flagged:
-    return Flagged(rows=passes.counts.off_diagonal_rows)
+    counts = passes.counts
+    return Flagged(rows=counts.off_diagonal_rows[~counts.off_diagonal_agrees])
 
 
 def _disagreeing(passes: Passes, plan: FlagPlan) -> Flagged:
@@ -204,8 +208,10 @@ def _disagreeing(passes: Passes, plan: FlagPlan) -> Flagged:
 
 def _lowest(passes: Passes, plan: FlagPlan) -> Flagged:
     limit = np.array([plan.num_lowest])
-    _, scores, rows = passes.smallest(plan.lowest, limit, by_class=False, with_agrees=False)
-    return Flagged(rows=rows, scores=scores)
+    _, scores, rows, agrees = passes.smallest(
+        plan.lowest, limit, by_class=False, with_agrees=True, skip_agreeing=True
+    )
+    return Flagged(rows=rows[~agrees], scores=scores[~agrees])
 
 
 @dataclass(frozen=True)
@@ -234,8 +240,8 @@ RULES = {
     "both": Rule(_pruned, by_class=True, by_cell=True, with_agrees=True),
     "confident_learning": Rule(_off_diagonal),
     "predicted_neq_given": Rule(_disagreeing, with_agrees=True),
-    "low_normalized_margin": Rule(_lowest, lowest="normalized_margin"),
-    "low_self_confidence": Rule(_lowest, lowest="self_confidence"),
+    "low_normalized_margin": Rule(_lowest, lowest="normalized_margin", with_agrees=True),
+    "low_self_confidence": Rule(_lowest, lowest="self_confidence", with_agrees=True),
 }
 FILTER_METHODS = tuple(RULES)
 
@@ -369,3 +375,57 @@ def find_label_issues(
     if flagged.scores is not None and return_indices_ranked_by == rule.lowest and not adjust:
         return rank_rows(rows, flagged.scores)
     return rank_rows(rows, scores_for(passes, return_indices_ranked_by, adjust, rows))
+
+
+def find_predicted_neq_given(
+    labels: Any, pred_probs: Any, *, classes: Any = None, n_jobs: int | None = None
+) -> np.ndarray:
+    """Mask of the examples whose given label is not a top prediction (the argmax baseline).
+
+    ``filter_by="predicted_neq_given"``: a label within 1e-6 of the row's maximum counts as a
+    top prediction, so a tie is never flagged.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from labelaudit import find_predicted_neq_given
+    >>> find_predicted_neq_given([0, 1, 1], np.array([[.4999996, .5000004], [.6, .4], [.5, .5]]))
+    array([False,  True, False])
+    """
+    return find_label_issues(
+        labels, pred_probs, filter_by="predicted_neq_given", classes=classes, n_jobs=n_jobs
+    )
+
+
+def find_label_issues_using_argmax_confusion_matrix(
+    labels: Any,
+    pred_probs: Any,
+    *,
+    calibrate: bool = True,
+    filter_by: str = "prune_by_noise_rate",
+    classes: Any = None,
+    n_jobs: int | None = None,
+) -> np.ndarray:
+    """:func:`find_label_issues` with the confusion matrix of argmax predictions as its joint.
+
+    Cell ``(i, j)`` counts the examples labelled ``i`` whose most probable class is ``j`` (the
+    lowest index on an exact tie): the confident joint with every threshold 0. With
+    ``calibrate`` its rows are scaled to the label counts first.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from labelaudit import find_label_issues_using_argmax_confusion_matrix
+    >>> labels = [0, 0, 0, 1, 1, 1]
+    >>> pred_probs = np.array([[.9, .1], [.8, .2], [.1, .9], [.2, .8], [.3, .7], [.7, .3]])
+    >>> find_label_issues_using_argmax_confusion_matrix(labels, pred_probs)
+    array([False, False,  True, False, False,  True])
+    """
+    confusion = compute_confident_joint(
+        labels, pred_probs, thresholds=np.zeros(as_pred_probs(pred_probs).shape[1]),
+        calibrate=calibrate, classes=classes, n_jobs=n_jobs,
+    )
+    return find_label_issues(
+        labels, pred_probs, filter_by=filter_by, confident_joint=confusion, classes=classes,
+        n_jobs=n_jobs,
+    )

@@ -11,6 +11,10 @@ calibrated confident joint divided by ``n``):
 * per pair of classes: ``num_overlapping_examples`` = ``n * (Q[a][b] + Q[b][a])`` and
   ``joint_probability = Q[a][b] + Q[b][a]``.
 * ``overall_label_health_score`` = ``trace(Q)``, the estimated fraction of correct labels.
+
+``legacy_columns=True`` names the columns of the two tables as the reference library does
+(:data:`LEGACY_CLASS_COLUMNS`, :data:`LEGACY_OVERLAP_COLUMNS`), for code that reads them by
+those names; the rows and values are the same.
 """
 
 from __future__ import annotations
@@ -55,6 +59,30 @@ OVERLAP_COLUMNS = [
     "num_overlapping_examples",
     "joint_probability",
 ]
+LEGACY_CLASS_COLUMNS = {
+    "class_name": "Class Name",
+    "class": "Class Index",
+    "label_issues": "Label Issues",
+    "inverse_label_issues": "Inverse Label Issues",
+    "label_noise": "Label Noise",
+    "inverse_label_noise": "Inverse Label Noise",
+    "label_quality_score": "Label Quality Score",
+}
+LEGACY_OVERLAP_COLUMNS = {
+    "class_name_a": "Class Name A",
+    "class_name_b": "Class Name B",
+    "class_a": "Class Index A",
+    "class_b": "Class Index B",
+    "num_overlapping_examples": "Num Overlapping Examples",
+    "joint_probability": "Joint Probability",
+}
+
+
+def _columns(table: pd.DataFrame, legacy: Any, names: dict[str, str]) -> pd.DataFrame:
+    """``table`` as it is, or (``legacy``) renamed and ordered as in ``names``."""
+    if not check_bool("legacy_columns", legacy):
+        return table
+    return table[list(names)].rename(columns=names)
 
 
 @dataclass(frozen=True)
@@ -186,9 +214,11 @@ def rank_classes_by_label_quality(
     joint: Any = None,
     confident_joint: Any = None,
     classes: Any = None,
+    legacy_columns: bool = False,
     n_jobs: int | None = None,
 ) -> pd.DataFrame:
-    """One row per class, worst label quality first (columns in ``CLASS_COLUMNS``).
+    """One row per class, worst label quality first (columns in ``CLASS_COLUMNS``, or with
+    ``legacy_columns`` those of :data:`LEGACY_CLASS_COLUMNS`).
 
     Examples
     --------
@@ -200,12 +230,14 @@ def rank_classes_by_label_quality(
        class  label_issues  label_noise
     0      0             1     0.333333
     1      1             1     0.333333
+    >>> list(rank_classes_by_label_quality(labels, pred_probs, legacy_columns=True).columns)[:3]
+    ['Class Name', 'Class Index', 'Label Issues']
     """
     q = _resolve_joint(
         labels, pred_probs, joint=joint, confident_joint=confident_joint,
         num_examples=num_examples, class_names=class_names, classes=classes, n_jobs=n_jobs,
     )
-    return _class_table(q)
+    return _columns(_class_table(q), legacy_columns, LEGACY_CLASS_COLUMNS)
 
 
 def find_overlapping_classes(
@@ -218,12 +250,14 @@ def find_overlapping_classes(
     joint: Any = None,
     confident_joint: Any = None,
     classes: Any = None,
+    legacy_columns: bool = False,
     n_jobs: int | None = None,
 ) -> pd.DataFrame:
     """Pairs of classes that the labels confuse, most overlapping first.
 
     With ``asymmetric=True`` each ordered pair (given ``class_a``, true ``class_b``) is its own
     row. Pairs with no estimated overlap are left out; ties are ordered by class index.
+    ``legacy_columns``: the column names of :data:`LEGACY_OVERLAP_COLUMNS`.
 
     Examples
     --------
@@ -239,19 +273,25 @@ def find_overlapping_classes(
         labels, pred_probs, joint=joint, confident_joint=confident_joint,
         num_examples=num_examples, class_names=class_names, classes=classes, n_jobs=n_jobs,
     )
-    return _overlap_table(q, check_bool("asymmetric", asymmetric))
+    table = _overlap_table(q, check_bool("asymmetric", asymmetric))
+    return _columns(table, legacy_columns, LEGACY_OVERLAP_COLUMNS)
 
 
 def overall_label_health_score(
     labels: Any = None,
     pred_probs: Any = None,
     *,
-    joint: Any = None,
+    num_examples: int | None = None,
     confident_joint: Any = None,
+    joint: Any = None,
     classes: Any = None,
+    verbose: bool = True,
     n_jobs: int | None = None,
 ) -> float:
     """Estimated fraction of correct labels, ``trace`` of the joint (1.0 = no issues found).
+
+    With ``verbose`` one line with the estimated number of issues (``n * (1 - score)``,
+    rounded) goes to standard output; ``num_examples`` counts them for ``joint=`` alone.
 
     Examples
     --------
@@ -259,14 +299,28 @@ def overall_label_health_score(
     >>> from labelaudit import overall_label_health_score
     >>> labels = [0, 0, 0, 1, 1, 1]
     >>> pred_probs = np.array([[.9, .1], [.8, .2], [.1, .9], [.2, .8], [.3, .7], [.7, .3]])
-    >>> round(overall_label_health_score(labels, pred_probs), 4)
+    >>> round(overall_label_health_score(labels, pred_probs, verbose=False), 4)
     0.6667
+    >>> score = overall_label_health_score(labels, pred_probs)
+    About 33% of the labels (2 of 6) may be wrong; overall label health score 0.67.
     """
+    verbose = check_bool("verbose", verbose)
+    if joint is not None and labels is None and num_examples is None:
+        num_examples = 1  # the score needs no count; only the verbose line would
+        verbose = False
     q = _resolve_joint(
         labels, pred_probs, joint=joint, confident_joint=confident_joint,
-        num_examples=1 if joint is not None and labels is None else None, classes=classes, n_jobs=n_jobs,
+        num_examples=num_examples, classes=classes, n_jobs=n_jobs,
     )
-    return float(np.trace(q.joint))
+    score = float(np.trace(q.joint))
+    if verbose:
+        issues = round(q.num_examples * (1 - score))
+        # The line is this call's requested output, not a log message.
+        sys.stdout.write(
+            f"About {1 - score:.0%} of the labels ({issues:,} of {q.num_examples:,}) may be wrong; "
+            f"overall label health score {score:.2f}.\n"
+        )
+    return score
 
 
 @dataclass(frozen=True)
@@ -288,6 +342,18 @@ class HealthSummary:
     py: np.ndarray
     num_examples: int
     class_names: list[Any] = field(default_factory=list)
+
+    _KEYS = ("overall_label_health_score", "joint", "classes_by_label_quality", "overlapping_classes")
+
+    def __getitem__(self, key: str) -> Any:
+        """The reference library's dict keys: ``summary["classes_by_label_quality"]`` is
+        :attr:`classes`; the other three are the attributes of the same name."""
+        if key not in self._KEYS:
+            raise KeyError(f"{key!r}; a HealthSummary has the keys {', '.join(self._KEYS)}.")
+        return self.classes if key == "classes_by_label_quality" else getattr(self, key)
+
+    def keys(self) -> tuple[str, ...]:
+        return self._KEYS
 
     @property
     def num_label_issues(self) -> int:
@@ -366,10 +432,13 @@ def _table_text(df: pd.DataFrame, max_rows: int) -> str:
 
 
 def health_summary(
-    labels: Any,
+    labels: Any = None,
     pred_probs: Any = None,
     *,
+    asymmetric: bool = False,
     class_names: Any = None,
+    num_examples: int | None = None,
+    joint: Any = None,
     confident_joint: Any = None,
     classes: Any = None,
     verbose: bool = True,
@@ -385,6 +454,13 @@ def health_summary(
         Out-of-sample predicted probabilities.
     class_names : sequence of K distinct names, optional
         Display names of the classes (default: the classes themselves).
+    asymmetric : bool, default False
+        List each ordered pair of classes in ``overlapping_classes`` (see
+        :func:`find_overlapping_classes`).
+    num_examples : int, optional
+        With ``joint=`` and no ``labels``: the number of examples it describes.
+    joint : array-like of shape (K, K), optional
+        A joint distribution (summing to 1) used as given, instead of ``pred_probs``.
     confident_joint : array-like of shape (K, K), optional
         Use these counts (calibrated to ``labels``) instead of computing them; its rows give
         the classes (see :func:`labelaudit.calibrate_confident_joint`). With ``pred_probs`` too,
@@ -393,6 +469,11 @@ def health_summary(
         The class of each ``pred_probs`` column, when ``labels`` are class names.
     verbose : bool, default True
         Write the readable report to standard output.
+
+    Returns
+    -------
+    HealthSummary
+        Also readable by the reference library's dict keys (``summary["overlapping_classes"]``).
 
     Examples
     --------
@@ -408,13 +489,13 @@ def health_summary(
     """
     verbose = check_bool("verbose", verbose)
     q = _resolve_joint(
-        labels, pred_probs, confident_joint=confident_joint, class_names=class_names,
-        classes=classes, n_jobs=n_jobs,
+        labels, pred_probs, joint=joint, confident_joint=confident_joint,
+        num_examples=num_examples, class_names=class_names, classes=classes, n_jobs=n_jobs,
     )
     py, noise, inverse = latent_from_joint(q.joint)
     summary = HealthSummary(
         classes=_class_table(q),
-        overlapping_classes=_overlap_table(q, asymmetric=False),
+        overlapping_classes=_overlap_table(q, asymmetric=check_bool("asymmetric", asymmetric)),
         overall_label_health_score=float(np.trace(q.joint)),
         joint=q.joint,
         confident_joint=q.confident_joint,

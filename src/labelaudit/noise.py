@@ -28,7 +28,9 @@ from labelaudit._validate import (
     encode_labels,
 )
 
-ESTIMATION_METHODS = ("off_diagonal", "off_diagonal_calibrated", "off_diagonal_custom")
+ESTIMATION_METHODS = ("off_diagonal", "off_diagonal_calibrated", "off_diagonal_custom", "off_diagonal_rows")
+PY_METHODS = ("cnt", "eqn", "marginal", "marginal_ps")
+CONVERGE_ROUNDS = 100  # at most this many rounds of converge_latent_estimates (it stops when stable)
 
 
 def _calibrate(confident_joint: np.ndarray, label_counts: np.ndarray) -> np.ndarray:
@@ -70,10 +72,34 @@ def calibrated_given_joint(
     return _calibrate(cj, counts), enc
 
 
+def get_confident_thresholds(
+    labels: Any, pred_probs: Any, *, classes: Any = None, n_jobs: int | None = None
+) -> np.ndarray:
+    """Per-class thresholds: ``t_j``, the mean of ``pred_probs[:, j]`` over the examples labelled ``j``.
+
+    The means are summed exactly (the same for any row order or block size). A class with no
+    examples has no threshold: ``inf``, which no probability reaches. A row counts as confidently
+    class ``j`` when ``p[j] >= t_j - 1e-6`` and ``p[j] >= 1e-6`` (see
+    :func:`compute_confident_joint`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from labelaudit import get_confident_thresholds
+    >>> get_confident_thresholds([0, 0, 1, 1], np.array([[.9, .1], [.2, .8], [.3, .7], [.1, .9]]))
+    array([0.55, 0.8 ])
+    >>> get_confident_thresholds([0, 0], np.array([[.9, .1], [.6, .4]]))
+    array([0.75,  inf])
+    """
+    passes = open_passes(labels, pred_probs, classes=classes, n_jobs=n_jobs, with_agrees=False)
+    return passes.stats.thresholds.copy()
+
+
 def compute_confident_joint(
     labels: Any,
     pred_probs: Any,
     *,
+    thresholds: Any = None,
     calibrate: bool = True,
     return_indices_of_off_diagonals: bool = False,
     classes: Any = None,
@@ -83,8 +109,10 @@ def compute_confident_joint(
 
     An example with given label ``i`` goes to cell ``(i, j)`` where ``j`` is the most probable
     class among those whose probability reaches the class threshold ``t_j`` (the mean
-    ``pred_probs[:, j]`` over examples labelled ``j``); examples above no threshold are not
-    counted. With ``calibrate`` each row is scaled to the number of examples with that given
+    ``pred_probs[:, j]`` over examples labelled ``j``, see :func:`get_confident_thresholds`);
+    examples above no threshold are not counted. "Reaches" allows for rounding: ``p[j] >= t_j -
+    1e-6``, and a probability below ``1e-6`` is never confident (a class whose examples all get
+    probability 0 has threshold 0). With ``calibrate`` each row is scaled to the number of examples with that given
     label, rounded to integers that keep the row totals.
 
     Parameters
@@ -95,6 +123,8 @@ def compute_confident_joint(
         example is fine.
     pred_probs : array-like of shape (n, K)
         Out-of-sample predicted probabilities, one column per class.
+    thresholds : array-like of shape (K,), optional
+        Per-class thresholds to use instead of :func:`get_confident_thresholds` (``inf``: none).
     calibrate : bool, default True
         Scale rows to the given label counts (paper, Eq. 2).
     return_indices_of_off_diagonals : bool, default False
@@ -126,7 +156,9 @@ def compute_confident_joint(
     return_indices_of_off_diagonals = check_bool(
         "return_indices_of_off_diagonals", return_indices_of_off_diagonals
     )
-    passes = open_passes(labels, pred_probs, classes=classes, n_jobs=n_jobs, with_agrees=False)
+    passes = open_passes(
+        labels, pred_probs, classes=classes, n_jobs=n_jobs, with_agrees=False, thresholds=thresholds
+    )
     cj = passes.calibrated_joint() if calibrate else passes.counts.confident_joint  # a new array
     if return_indices_of_off_diagonals:
         return cj, passes.counts.off_diagonal_rows
@@ -186,36 +218,118 @@ def estimate_joint(
     return _joint_from_calibrated(calibrated_given_joint(confident_joint, labels, classes, k)[0])
 
 
-def latent_from_joint(joint: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def latent_from_joint(
+    joint: np.ndarray, *, py_method: str = "marginal", converge_latent_estimates: bool = False
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``py``, ``noise_matrix`` and ``inverse_noise_matrix`` of a joint distribution.
 
     A true class with no mass keeps an identity column in the noise matrix, and a given class
-    with no examples an identity column in the inverse noise matrix.
+    with no examples an identity column in the inverse noise matrix. ``py_method`` and
+    ``converge_latent_estimates`` are those of :func:`estimate_latent`.
 
     >>> py, noise, inverse = latent_from_joint(np.array([[.5, .1], [0, .4]]))
     >>> py, noise[:, 0]
     (array([0.5, 0.5]), array([1., 0.]))
     """
     k = joint.shape[0]
-    py = joint.sum(axis=0)
+    true_mass = joint.sum(axis=0)
     ps = joint.sum(axis=1)
     noise = np.eye(k)
     inverse = np.eye(k)
-    has_true, has_given = py > 0, ps > 0
-    noise[:, has_true] = joint[:, has_true] / py[has_true]
+    has_true, has_given = true_mass > 0, ps > 0
+    noise[:, has_true] = joint[:, has_true] / true_mass[has_true]
     inverse[:, has_given] = joint[has_given].T / ps[has_given]
+    py = _prior(py_method, ps, true_mass, noise, inverse)
+    if converge_latent_estimates:
+        py, noise, inverse = _converge(ps, py, noise, inverse)
+    return py, noise, inverse
+
+
+def _normalised(values: np.ndarray) -> np.ndarray:
+    """Negative entries set to 0, then scaled to sum to 1 (left as they are when all are 0)."""
+    values = np.clip(values, 0.0, None)
+    total = values.sum()
+    return values / total if total > 0 else values
+
+
+def _prior(
+    py_method: str, ps: np.ndarray, true_mass: np.ndarray, noise: np.ndarray, inverse: np.ndarray
+) -> np.ndarray:
+    """``P(true = j)`` by ``py_method`` (see :func:`estimate_latent`)."""
+    if py_method == "marginal":
+        return true_mass
+    if py_method == "marginal_ps":
+        return _normalised(inverse @ ps)
+    if py_method == "cnt":
+        diag = np.diagonal(noise)
+        ratio = np.divide(np.diagonal(inverse), diag, out=np.zeros(len(ps)), where=diag > 0)
+        return _normalised(ratio * ps)
+    try:
+        return _normalised(np.linalg.solve(noise, ps))
+    except np.linalg.LinAlgError:
+        raise ValueError(
+            "py_method='eqn' solves noise_matrix @ py = ps, but this noise matrix is singular; "
+            "use py_method='cnt' or 'marginal'."
+        ) from None
+
+
+def _columns_normalised(matrix: np.ndarray) -> np.ndarray:
+    """Negative entries set to 0 and each column scaled to sum to 1 (an empty column: identity)."""
+    matrix = np.clip(matrix, 0.0, None)
+    sums = matrix.sum(axis=0)
+    out = np.eye(len(matrix))
+    out[:, sums > 0] = matrix[:, sums > 0] / sums[sums > 0]
+    return out
+
+
+def _converge(
+    ps: np.ndarray, py: np.ndarray, noise: np.ndarray, inverse: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Make ``py`` and the two matrices agree by Bayes' rule, given the label prior ``ps``.
+
+    Each round sets ``inverse[j][i] = noise[i][j] py[j] / ps[i]``, then ``py = inverse @ ps``,
+    then ``noise[i][j] = inverse[j][i] ps[i] / py[j]`` (columns renormalised), until nothing moves
+    by more than 1e-12 (at most :data:`CONVERGE_ROUNDS` rounds).
+    """
+    for _ in range(CONVERGE_ROUNDS):
+        new_inverse = _columns_normalised((noise * py).T)
+        new_py = _normalised(new_inverse @ ps)
+        new_noise = _columns_normalised((new_inverse * ps).T)
+        moved = max(
+            np.abs(new_py - py).max(), np.abs(new_noise - noise).max(), np.abs(new_inverse - inverse).max()
+        )
+        py, noise, inverse = new_py, new_noise, new_inverse
+        if moved <= 1e-12:
+            break
     return py, noise, inverse
 
 
 def estimate_latent(
-    confident_joint: Any, labels: Any, *, classes: Any = None
+    confident_joint: Any,
+    labels: Any,
+    *,
+    py_method: str = "cnt",
+    converge_latent_estimates: bool = False,
+    classes: Any = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Estimate the prior of true labels and the two noise matrices.
 
     Returns ``(py, noise_matrix, inverse_noise_matrix)`` where ``py[j] = P(true = j)``,
     ``noise_matrix[i][j] = P(given = i | true = j)`` and
     ``inverse_noise_matrix[i][j] = P(true = i | given = j)``. The confident joint is calibrated
-    to the label counts first; labels follow the rule of :func:`calibrate_confident_joint`.
+    to the label counts first (calibrating a calibrated joint changes nothing); labels follow the
+    rule of :func:`calibrate_confident_joint`.
+
+    ``py_method`` (``ps`` is the fraction of each given label):
+
+    * ``"cnt"``: ``inverse[j][j] / noise[j][j] * ps[j]`` (0 where ``noise[j][j] = 0``);
+    * ``"eqn"``: the solution of ``noise_matrix @ py = ps``;
+    * ``"marginal"``: the column sums of the calibrated joint;
+    * ``"marginal_ps"``: ``inverse_noise_matrix @ ps``.
+
+    The first three equal the marginal for a calibrated joint, except ``"cnt"`` for a class
+    never confidently on the diagonal. Negative values become 0 and ``py`` sums to 1.
+    ``converge_latent_estimates`` then iterates Bayes' rule between the three until they agree.
 
     Examples
     --------
@@ -225,9 +339,55 @@ def estimate_latent(
     array([0.375, 0.625])
     >>> nm[:, 1]   # of the true class 1, 1/5 carries label 0
     array([0.2, 0.8])
+    >>> estimate_latent([[3, 1], [0, 4]], [0, 0, 0, 0, 1, 1, 1, 1], py_method="eqn")[0]
+    array([0.375, 0.625])
     """
+    check_choice("py_method", py_method, PY_METHODS)
+    converge = check_bool("converge_latent_estimates", converge_latent_estimates)
     calibrated = calibrated_given_joint(confident_joint, labels, classes)[0]
-    return latent_from_joint(_joint_from_calibrated(calibrated))
+    return latent_from_joint(
+        _joint_from_calibrated(calibrated), py_method=py_method, converge_latent_estimates=converge
+    )
+
+
+def estimate_py_and_noise_matrices_from_probabilities(
+    labels: Any,
+    pred_probs: Any,
+    *,
+    thresholds: Any = None,
+    converge_latent_estimates: bool = True,
+    py_method: str = "cnt",
+    calibrate: bool = True,
+    classes: Any = None,
+    n_jobs: int | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``(py, noise_matrix, inverse_noise_matrix, confident_joint)`` from ``pred_probs``.
+
+    :func:`compute_confident_joint` (with ``thresholds`` and ``calibrate``) followed by
+    :func:`estimate_latent` (with ``py_method`` and ``converge_latent_estimates``). The latent
+    estimates always come from the calibrated joint; ``calibrate=False`` only returns the
+    confident joint as counted.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from labelaudit import estimate_py_and_noise_matrices_from_probabilities
+    >>> pred_probs = np.array([[.9, .1], [.2, .8], [.3, .7], [.1, .9]])
+    >>> py, nm, inv, cj = estimate_py_and_noise_matrices_from_probabilities([0, 0, 1, 1], pred_probs)
+    >>> py, cj.tolist()
+    (array([0.25, 0.75]), [[1, 1], [0, 2]])
+    """
+    check_choice("py_method", py_method, PY_METHODS)
+    converge = check_bool("converge_latent_estimates", converge_latent_estimates)
+    calibrate = check_bool("calibrate", calibrate)
+    passes = open_passes(
+        labels, pred_probs, classes=classes, n_jobs=n_jobs, with_agrees=False, thresholds=thresholds
+    )
+    calibrated = passes.calibrated_joint()
+    py, noise, inverse = latent_from_joint(
+        _joint_from_calibrated(calibrated), py_method=py_method, converge_latent_estimates=converge
+    )
+    return py, noise, inverse, calibrated if calibrate else passes.counts.confident_joint
 
 
 def num_label_issues(
@@ -249,7 +409,14 @@ def num_label_issues(
     * ``"off_diagonal_calibrated"``: the off-diagonal total of the calibrated confident joint
       (the number that pruning by class removes);
     * ``"off_diagonal_custom"``: the first rule applied to the ``confident_joint`` you pass
-      (``labels`` and ``pred_probs`` are still checked, in one pass).
+      (``labels`` and ``pred_probs`` are still checked, in one pass);
+    * ``"off_diagonal_rows"``: the rows counted off the diagonal of the confident joint whose
+      given label is not a top prediction (what ``filter_by="confident_learning"`` flags; the
+      reference library's ``"off_diagonal"``).
+
+    The first rule reproduces the published label-error counts; it counts a row off the
+    diagonal even where its given label ties the model's top class (CIFAR-100 in float16 has
+    two), which the last rule does not.
 
     Examples
     --------
@@ -272,5 +439,7 @@ def num_label_issues(
         return num_issues_off_diagonal(cj, passes.num_examples)
     if estimation_method == "off_diagonal":
         return num_issues_off_diagonal(passes.counts.confident_joint, passes.num_examples)
+    if estimation_method == "off_diagonal_rows":
+        return int((~passes.counts.off_diagonal_agrees).sum())
     calibrated = passes.calibrated_joint()
     return int(calibrated.sum() - np.trace(calibrated))

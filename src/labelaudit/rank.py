@@ -4,8 +4,9 @@ Methods (``p`` is the row of ``pred_probs``, ``y`` the given label):
 
 * ``"self_confidence"``: ``p[y]``;
 * ``"normalized_margin"``: ``(p[y] - max_{j != y} p[j] + 1) / 2``;
-* ``"confidence_weighted_entropy"``: ``p[y] / (p[y] + H(p))`` with ``H`` the entropy of ``p``
-  divided by ``log K`` (1 for a one-hot row on ``y``, 0 when ``p[y] = 0``).
+* ``"confidence_weighted_entropy"``: ``log(1 + r) / r`` of ``r = H(p) / p[y]``, with ``H`` the
+  entropy of ``p`` divided by ``log K`` (1 in the limit of a one-hot row on ``y``, 0 when
+  ``p[y] = 0``).
 
 With ``adjust_pred_probs=True`` each class's threshold (its mean self-confidence) is subtracted
 from its column, the largest threshold added back, and rows renormalised, which removes a
@@ -21,7 +22,7 @@ import numpy as np
 
 from labelaudit._kernels import SCORE_METHODS
 from labelaudit._passes import Passes, open_passes
-from labelaudit._validate import check_bool, check_choice, check_rank_kwargs
+from labelaudit._validate import check_bool, check_choice, check_positive_int, check_rank_kwargs
 
 
 def adjustment_thresholds(passes: Passes) -> np.ndarray:
@@ -95,6 +96,58 @@ def get_label_quality_scores(
     adjust_pred_probs = check_bool("adjust_pred_probs", adjust_pred_probs)
     passes = open_passes(labels, pred_probs, classes=classes, n_jobs=n_jobs)
     return scores_for(passes, method, adjust_pred_probs)
+
+
+def get_self_confidence_for_each_label(labels: Any, pred_probs: Any) -> np.ndarray:
+    """``pred_probs[i, labels[i]]`` for every example: ``method="self_confidence"``.
+
+    >>> import numpy as np
+    >>> from labelaudit import get_self_confidence_for_each_label
+    >>> get_self_confidence_for_each_label([0, 1], np.array([[.9, .1], [.6, .4]]))
+    array([0.9, 0.4])
+    """
+    return get_label_quality_scores(labels, pred_probs, method="self_confidence")
+
+
+def get_normalized_margin_for_each_label(labels: Any, pred_probs: Any) -> np.ndarray:
+    """``(p[y] - max_{j != y} p[j] + 1) / 2`` for every example: ``method="normalized_margin"``.
+
+    >>> import numpy as np
+    >>> from labelaudit import get_normalized_margin_for_each_label
+    >>> get_normalized_margin_for_each_label([0, 1], np.array([[.9, .1], [.6, .4]]))
+    array([0.9, 0.4])
+    """
+    return get_label_quality_scores(labels, pred_probs, method="normalized_margin")
+
+
+def get_confidence_weighted_entropy_for_each_label(labels: Any, pred_probs: Any) -> np.ndarray:
+    """``log(1 + r) / r`` of ``r = H(p) / p[y]``: ``method="confidence_weighted_entropy"``.
+
+    >>> import numpy as np
+    >>> from labelaudit import get_confidence_weighted_entropy_for_each_label
+    >>> get_confidence_weighted_entropy_for_each_label([0, 1, 0], np.array([[.5, .5], [1., 0.], [1., 0.]]))
+    array([0.54930614, 0.        , 1.        ])
+    """
+    return get_label_quality_scores(labels, pred_probs, method="confidence_weighted_entropy")
+
+
+def find_top_issues(quality_scores: Any, *, top: int | None = 10) -> np.ndarray:
+    """Indices of the ``top`` lowest ``quality_scores``, lowest first (ties: lower index first).
+
+    ``top=None`` or more than there are ranks every index.
+
+    >>> from labelaudit import find_top_issues
+    >>> find_top_issues([0.9, 0.1, 0.5, 0.1], top=3)
+    array([1, 3, 2])
+    """
+    scores = np.asarray(quality_scores)
+    if scores.ndim != 1 or scores.dtype.kind not in "iuf" or np.isnan(scores).any():
+        raise ValueError(
+            "quality_scores must be a 1-D array of numbers without NaN (one score per example); "
+            f"found shape {scores.shape} and dtype {scores.dtype}."
+        )
+    top = len(scores) if top is None else min(check_positive_int("top", top), len(scores))
+    return np.argsort(scores, kind="stable")[:top].astype(np.int64)
 
 
 def rank_rows(rows: np.ndarray, scores: np.ndarray) -> np.ndarray:
