@@ -29,6 +29,7 @@ _EXPORTS = {
     "find_label_issues": "labelaudit.filter",
     "get_label_quality_scores": "labelaudit.rank",
     "order_label_issues": "labelaudit.rank",
+    "get_label_quality_ensemble_scores": "labelaudit.ensemble",
     "health_summary": "labelaudit.health",
     "estimate_pred_probs": "labelaudit.models",
     "load_image_folder": "labelaudit.io.images",
@@ -49,7 +50,7 @@ _EXPORTS = {
 # Submodules reachable as attributes (``labelaudit.multilabel``) without importing them up front.
 _SUBMODULES = {
     "datasets", "multilabel", "multiannotator", "regression", "token", "segmentation",
-    "detection", "streaming", "audit", "models", "report", "review", "dask",
+    "detection", "streaming", "audit", "auto", "ensemble", "models", "report", "review", "dask",
 }
 
 __all__ = [*_EXPORTS, "__version__"]
@@ -74,6 +75,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from labelaudit._config import config_context, get_config, set_config
     from labelaudit._dispatch import compute_confident_joint
     from labelaudit.audit import Audit, OutOfDistribution
+    from labelaudit.ensemble import get_label_quality_ensemble_scores
     from labelaudit.filter import find_label_issues
     from labelaudit.health import (
         HealthSummary,
