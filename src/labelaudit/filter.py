@@ -319,7 +319,7 @@ def find_label_issues(
     pred_probs : array-like of shape (n, K), or a list or tuple of them
         Out-of-sample predicted probabilities (e.g. from cross-validation); several models' as
         a list or tuple are combined with weights learned from the labels
-        (:func:`labelaudit.combine_pred_probs`). Any array with
+        (:mod:`labelaudit.ensemble`). Any array with
         ``shape``, ``dtype`` and row slicing (``np.memmap``, zarr, h5py) is read block by block.
         With a dask array (``labels`` or ``pred_probs``) the passes run as dask tasks and the
         mask comes back as a lazy dask array (see :mod:`labelaudit.dask`).
