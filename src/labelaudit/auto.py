@@ -30,6 +30,7 @@ grid values tie to the last bits.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -67,8 +68,10 @@ class _LikelihoodPass:
         p = values.astype(np.float64)
         direct = p[np.arange(len(labels)), labels]
         through_noise = np.einsum("ij,ij->i", p, self.transition[labels])
-        mixed = np.outer(direct, 1.0 - WEIGHT_GRID) + np.outer(through_noise, WEIGHT_GRID)
-        return np.log(np.maximum(mixed, _TINY)).sum(axis=0)
+        change = through_noise - direct
+        return np.array(
+            [np.log(np.maximum(direct + w * change, _TINY)).sum() for w in WEIGHT_GRID]
+        )
 
     def add(self, part: np.ndarray) -> None:
         self.total += part
@@ -96,6 +99,11 @@ class NoiseCorrection:
     transition: np.ndarray
     weight: float
 
+    @cached_property
+    def tempered(self) -> np.ndarray:
+        """``transition ** weight``."""
+        return self.transition**self.weight
+
     @classmethod
     def of(cls, passes: Passes) -> NoiseCorrection:
         """Estimated from the passes (pass 2, then one pass for the likelihood of ``w``)."""
@@ -108,7 +116,8 @@ class NoiseCorrection:
     def verdicts(self, labels: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Posterior of the given label and largest posterior of another class, per row."""
         rows = np.arange(len(labels))
-        posterior = values.astype(np.float64) * (self.transition**self.weight)[labels]
+        posterior = self.tempered[labels]
+        posterior *= values
         posterior /= posterior.sum(axis=1, keepdims=True)
         given = posterior[rows, labels].copy()
         posterior[rows, labels] = -np.inf
