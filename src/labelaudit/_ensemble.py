@@ -26,7 +26,13 @@ from typing import Any
 import numpy as np
 
 from labelaudit._kernels import check_block_values, run_pass, self_confidence_dtype
-from labelaudit._validate import as_pred_probs, check_choice, check_n_jobs, encode_labels
+from labelaudit._validate import (
+    as_pred_probs,
+    check_choice,
+    check_lengths,
+    check_n_jobs,
+    encode_labels,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -215,12 +221,9 @@ def ensemble_weights(
         weight_ensemble_members_by, len(members), custom_weights, log_loss_search_T_values
     )
     n_jobs = check_n_jobs(n_jobs)
-    codes = encode_labels(labels, members[0].shape[1], classes=classes).codes
-    if len(codes) != members[0].shape[0]:
-        raise ValueError(
-            f"labels has {len(codes)} entries but the models' pred_probs have "
-            f"{members[0].shape[0]} rows; give one label per row."
-        )
+    encoded = encode_labels(labels, members[0].shape[1], classes=classes)
+    check_lengths(encoded, members[0])
+    codes = encoded.codes
     found = _member_values(codes, members, n_jobs)  # checks every value, whatever the weighting
     if fixed is not None:
         return fixed
