@@ -37,6 +37,7 @@ _EXPORTS = {
     "get_self_confidence_for_each_label": "labelaudit.rank",
     "get_normalized_margin_for_each_label": "labelaudit.rank",
     "get_confidence_weighted_entropy_for_each_label": "labelaudit.rank",
+    "get_label_quality_ensemble_scores": "labelaudit.ensemble",
     "health_summary": "labelaudit.health",
     "estimate_pred_probs": "labelaudit.models",
     "estimate_cv_predicted_probabilities": "labelaudit.models",
@@ -59,7 +60,7 @@ _EXPORTS = {
 # Submodules reachable as attributes (``labelaudit.multilabel``) without importing them up front.
 _SUBMODULES = {
     "datasets", "multilabel", "multiannotator", "regression", "token", "segmentation",
-    "detection", "streaming", "audit", "models", "report", "review", "dask",
+    "detection", "streaming", "audit", "auto", "ensemble", "models", "report", "review", "dask",
 }
 
 __all__ = [*_EXPORTS, "__version__"]
@@ -94,6 +95,7 @@ if TYPE_CHECKING:  # pragma: no cover
     )
     from labelaudit.audit import Audit, OutOfDistribution
     from labelaudit.filter import find_label_issues_using_argmax_confusion_matrix
+    from labelaudit.ensemble import get_label_quality_ensemble_scores
     from labelaudit.health import (
         HealthSummary,
         find_overlapping_classes,

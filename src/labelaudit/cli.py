@@ -589,11 +589,31 @@ def _check_class_header(columns: list[Any], num_classes: int, path: str) -> None
         )
 
 
+def _read_pred_probs(flag: str, path: str, logits: bool) -> tuple[Any, list[Any] | None]:
+    """One model's ``pred_probs`` (a softmax of ``logits``) as an array, and its class columns."""
+    from labelaudit._validate import as_pred_probs
+
+    pred_probs, class_columns = _read_array(flag, path)
+    if class_columns is not None:
+        from pandas.api.types import is_numeric_dtype
+
+        text = [c for c in class_columns if not is_numeric_dtype(pred_probs[c])]
+        if text:
+            raise InputError(f"{flag}: column {text[0]!r} of '{path}' is not numeric")
+        pred_probs = pred_probs.to_numpy()
+    with _as_input_error(flag):
+        if logits:
+            from labelaudit.models import pred_probs_from_logits
+
+            pred_probs = pred_probs_from_logits(pred_probs)
+        return as_pred_probs(pred_probs), class_columns
+
+
 def _audit_from_pred_probs(args: argparse.Namespace) -> Labelled:
     import numpy as np
     import pandas as pd
 
-    from labelaudit._validate import as_pred_probs, encode_labels
+    from labelaudit._validate import encode_labels
 
     labels, label_columns = _read_array("--labels", args.labels)
     table, label_column, id_column, source = None, "label", None, None
@@ -610,27 +630,23 @@ def _audit_from_pred_probs(args: argparse.Namespace) -> Labelled:
         labels = _column("--label" if args.label else "--labels", table, label_column, args.labels)
     elif args.id is not None:
         raise InputError(f"--id: '{args.labels}' is an array with no columns; give --labels as a table with the id column")
-    flag, path = ("--logits", args.logits) if args.logits else ("--pred-probs", args.pred_probs)
-    pred_probs, class_columns = _read_array(flag, path)
-    if class_columns is not None:
-        from pandas.api.types import is_numeric_dtype
-
-        text = [c for c in class_columns if not is_numeric_dtype(pred_probs[c])]
-        if text:
-            raise InputError(f"{flag}: column {text[0]!r} of '{path}' is not numeric")
-        pred_probs = pred_probs.to_numpy()
-    with _as_input_error(flag):
-        if args.logits:
-            from labelaudit.models import pred_probs_from_logits
-
-            pred_probs = pred_probs_from_logits(pred_probs)
-        pred_probs = as_pred_probs(pred_probs)
+    flag, paths = ("--logits", [args.logits]) if args.logits else ("--pred-probs", args.pred_probs)
+    members = [_read_pred_probs(flag, p, args.logits is not None) for p in paths]
+    (pred_probs, class_columns), path = members[0], paths[0]
+    for (_, other), other_path in zip(members[1:], paths[1:]):
+        if other != class_columns:
+            raise InputError(f"{flag}: '{other_path}' has other class columns than '{path}'; give every model's file the same")
     named = np.asarray(labels).dtype.kind not in "iuf"
     if class_columns is not None and not named:
         _check_class_header(class_columns, pred_probs.shape[1], path)
     classes = class_columns if named else None
     with _as_input_error("--labels/--pred-probs"):
         enc = encode_labels(labels, pred_probs.shape[1], classes=classes)
+    if len(members) > 1:  # an ensemble: the weighted mean, weights learned from the labels
+        from labelaudit._ensemble import combine_pred_probs
+
+        with _as_input_error(flag):
+            pred_probs = combine_pred_probs(enc.codes, [m for m, _ in members])[:]
     if table is None:
         table = pd.DataFrame({label_column: labels})
     return Labelled(
@@ -698,7 +714,8 @@ def run_audit(args: argparse.Namespace) -> int:
     """``labelaudit audit``: see ``labelaudit audit --help``."""
     _check_audit_arguments(args)
     run = _open_results(
-        args, "audit", data=args.data, labels=args.labels, pred_probs=args.pred_probs, logits=args.logits
+        args, "audit", data=args.data, labels=args.labels, logits=args.logits,
+        **{f"pred_probs_{i}" if i else "pred_probs": p for i, p in enumerate(args.pred_probs or [None])},
     )
     if args.data is None:
         data = _audit_from_pred_probs(args)
@@ -1062,7 +1079,7 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument("--cv", type=_int_at_least(2), default=5, metavar="K", help="folds (default: %(default)s)")
     audit.add_argument("--n-jobs", type=int, default=None, metavar="N", help="folds fitted in parallel (-1: all cores)")
     audit.add_argument("--labels", metavar="FILE", help="given labels (.npy, .csv or .parquet)")
-    audit.add_argument("--pred-probs", metavar="FILE", help="out-of-sample predicted probabilities (.npy, .csv or .parquet)")
+    audit.add_argument("--pred-probs", nargs="+", metavar="FILE", help="out-of-sample predicted probabilities (.npy, .csv or .parquet); several files (one per model) are combined with weights learned from the labels")
     audit.add_argument("--logits", metavar="FILE", help="out-of-sample raw scores instead of --pred-probs (a softmax makes the probabilities)")
     audit.add_argument("--filter-by", choices=FILTER_METHODS, default="prune_by_noise_rate", help="rule (default: %(default)s)")
     audit.add_argument("--rank-by", choices=SCORE_METHODS, default="self_confidence", help="label quality score (default: %(default)s)")

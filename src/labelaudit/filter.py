@@ -13,7 +13,9 @@
 * ``"predicted_neq_given"``: the given label is not among the most probable classes;
 * ``"low_normalized_margin"`` / ``"low_self_confidence"``: the ``num_label_issues``
   (``"off_diagonal"``) examples with the lowest score among those whose label is not a top
-  prediction.
+  prediction;
+* ``"auto"``: labelaudit's own rule, the model's belief corrected by the estimated noise as far
+  as the data show the model did not learn it (:mod:`labelaudit.auto`).
 
 No rule flags an example whose given label is a top prediction, up to
 :data:`labelaudit._kernels.TOLERANCE` (``p[y] >= max(p) - 1e-6``): each selects its rows as
@@ -35,7 +37,7 @@ from typing import Any
 import numpy as np
 
 from labelaudit._cells import Cells, apportion_groups, calibrate
-from labelaudit._kernels import SCORE_METHODS
+from labelaudit._ensemble import combine_pred_probs
 from labelaudit._passes import Passes, open_passes
 from labelaudit._validate import (
     as_pred_probs,
@@ -46,8 +48,9 @@ from labelaudit._validate import (
     check_nonnegative_int,
     check_rank_kwargs,
 )
+from labelaudit.auto import auto_rows
 from labelaudit.noise import compute_confident_joint, num_issues_off_diagonal
-from labelaudit.rank import rank_rows, scores_for
+from labelaudit.rank import RANK_METHODS, check_adjustable, rank_rows, scores_for
 
 
 def _flag_totals(
@@ -214,6 +217,10 @@ def _lowest(passes: Passes, plan: FlagPlan) -> Flagged:
     return Flagged(rows=rows[~agrees], scores=scores[~agrees])
 
 
+def _auto(passes: Passes, plan: FlagPlan) -> Flagged:
+    return Flagged(rows=auto_rows(passes))
+
+
 @dataclass(frozen=True)
 class Rule:
     """One ``filter_by`` rule: how it selects rows, and what the passes keep for it."""
@@ -242,6 +249,7 @@ RULES = {
     "predicted_neq_given": Rule(_disagreeing, with_agrees=True),
     "low_normalized_margin": Rule(_lowest, lowest="normalized_margin", with_agrees=True),
     "low_self_confidence": Rule(_lowest, lowest="self_confidence", with_agrees=True),
+    "auto": Rule(_auto),
 }
 FILTER_METHODS = tuple(RULES)
 
@@ -264,14 +272,15 @@ def check_filter_options(
     frac_noise = check_fraction("frac_noise", frac_noise)
     min_examples_per_class = check_nonnegative_int("min_examples_per_class", min_examples_per_class)
     if return_indices_ranked_by is not None:
-        check_choice("return_indices_ranked_by", return_indices_ranked_by, SCORE_METHODS)
+        check_choice("return_indices_ranked_by", return_indices_ranked_by, RANK_METHODS)
     adjust = check_rank_kwargs(rank_by_kwargs)
+    check_adjustable("return_indices_ranked_by", return_indices_ranked_by, adjust)
     if num_to_remove_per_class is not None and filter_by not in ("prune_by_class", "both"):
         raise ValueError(
             f"num_to_remove_per_class is used only with filter_by='prune_by_class' or 'both'; "
             f"got filter_by={filter_by!r}. Drop it or change filter_by."
         )
-    if confident_joint is not None and filter_by in ("confident_learning", "predicted_neq_given"):
+    if confident_joint is not None and filter_by in ("confident_learning", "predicted_neq_given", "auto"):
         raise ValueError(
             f"filter_by={filter_by!r} works from pred_probs row by row and does not use "
             "confident_joint; drop confident_joint or pick a pruning or low_* rule."
@@ -313,8 +322,10 @@ def find_label_issues(
     labels : array-like of shape (n,)
         Given labels: indices ``0..K-1`` or class names (see ``classes``). At least two
         classes need examples; a class with a column but no example is fine.
-    pred_probs : array-like of shape (n, K)
-        Out-of-sample predicted probabilities (e.g. from cross-validation). Any array with
+    pred_probs : array-like of shape (n, K), or a list or tuple of them
+        Out-of-sample predicted probabilities (e.g. from cross-validation); several models' as
+        a list or tuple are combined with weights learned from the labels
+        (:mod:`labelaudit.ensemble`). Any array with
         ``shape``, ``dtype`` and row slicing (``np.memmap``, zarr, h5py) is read block by block.
         With a dask array (``labels`` or ``pred_probs``) the passes run as dask tasks and the
         mask comes back as a lazy dask array (see :mod:`labelaudit.dask`).
@@ -330,7 +341,7 @@ def find_label_issues(
         Counts to use instead of the calibrated confident joint (pruning rules) or to estimate
         the number of issues (``low_*`` rules). Used as given.
     return_indices_ranked_by : {None, "self_confidence", "normalized_margin",
-        "confidence_weighted_entropy"}
+        "confidence_weighted_entropy", "auto"}
         ``None`` returns a boolean mask; otherwise the flagged row indices, most likely
         mislabelled first (by that score, ties by row index).
     rank_by_kwargs : dict, optional
@@ -361,6 +372,7 @@ def find_label_issues(
         return_indices_ranked_by, rank_by_kwargs,
     )
     rule = RULES[filter_by]
+    pred_probs = combine_pred_probs(labels, pred_probs, classes=classes)
     passes = open_passes(labels, pred_probs, classes=classes, n_jobs=n_jobs, **rule.pass_options)
     cj, remove = check_count_options(passes.num_classes, confident_joint, num_to_remove_per_class)
     passes.class_counts  # noqa: B018 - pass 1 checks every value and the classes before any result

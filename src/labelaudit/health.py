@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from labelaudit._ensemble import combine_pred_probs
 from labelaudit._json import plain
 from labelaudit._passes import open_passes
 from labelaudit._validate import (
@@ -115,6 +116,7 @@ def _resolve_joint(
     else:
         if pred_probs is None:
             raise ValueError("pass pred_probs (or confident_joint) together with labels.")
+        pred_probs = combine_pred_probs(labels, pred_probs, classes=classes)
         passes = open_passes(
             labels, pred_probs, classes=classes, n_jobs=check_n_jobs(n_jobs), with_agrees=False
         )
@@ -451,7 +453,8 @@ def health_summary(
     labels : array-like of shape (n,)
         Given labels: indices ``0..K-1`` or class names (see ``classes``).
     pred_probs : array-like of shape (n, K), optional if ``confident_joint`` is given
-        Out-of-sample predicted probabilities.
+        Out-of-sample predicted probabilities; a list or tuple of them (several models) is
+        combined with weights learned from the labels (:mod:`labelaudit.ensemble`).
     class_names : sequence of K distinct names, optional
         Display names of the classes (default: the classes themselves).
     asymmetric : bool, default False

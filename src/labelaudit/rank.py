@@ -12,6 +12,9 @@ With ``adjust_pred_probs=True`` each class's threshold (its mean self-confidence
 from its column, the largest threshold added back, and rows renormalised, which removes a
 model's bias towards classes it is generally confident about (a class with no examples uses
 the largest threshold of the others).
+
+``"auto"`` is labelaudit's own score, the normalized margin of the model's belief corrected by
+the estimated noise (:mod:`labelaudit.auto`); ``adjust_pred_probs`` does not apply to it.
 """
 
 from __future__ import annotations
@@ -20,9 +23,22 @@ from typing import Any
 
 import numpy as np
 
+from labelaudit._ensemble import combine_pred_probs
 from labelaudit._kernels import SCORE_METHODS
 from labelaudit._passes import Passes, open_passes
 from labelaudit._validate import check_bool, check_choice, check_positive_int, check_rank_kwargs
+from labelaudit.auto import auto_scores
+
+RANK_METHODS = (*SCORE_METHODS, "auto")
+
+
+def check_adjustable(method_name: str, method: str, adjust_pred_probs: bool) -> None:
+    """Refuse ``adjust_pred_probs`` with the ``"auto"`` score, which corrects by itself."""
+    if method == "auto" and adjust_pred_probs:
+        raise ValueError(
+            f"{method_name}='auto' corrects the model's class biases by itself and takes no "
+            "adjust_pred_probs; drop adjust_pred_probs or pick another score."
+        )
 
 
 def adjustment_thresholds(passes: Passes) -> np.ndarray:
@@ -44,6 +60,9 @@ def scores_for(
 
     Runs pass 1 first when adjusting.
     """
+    if method == "auto":
+        scores = auto_scores(passes)
+        return scores if rows is None else scores[rows]
     adjust = adjustment_thresholds(passes) if adjust_pred_probs else None
     return passes.scores(method, adjust) if rows is None else passes.scores_at(rows, method, adjust)
 
@@ -65,7 +84,7 @@ def get_label_quality_scores(
         Given labels: indices ``0..K-1`` or class names (see ``classes``).
     pred_probs : array-like of shape (n, K)
         Out-of-sample predicted probabilities.
-    method : {"self_confidence", "normalized_margin", "confidence_weighted_entropy"}
+    method : {"self_confidence", "normalized_margin", "confidence_weighted_entropy", "auto"}
         See the module documentation for the formulas.
     adjust_pred_probs : bool, default False
         Subtract per-class thresholds before scoring (see the module documentation).
@@ -92,8 +111,10 @@ def get_label_quality_scores(
     >>> get_label_quality_scores([0, 0, 1], pred_probs, method="normalized_margin")
     array([0.9, 0.2, 0.7])
     """
-    check_choice("method", method, SCORE_METHODS)
+    check_choice("method", method, RANK_METHODS)
     adjust_pred_probs = check_bool("adjust_pred_probs", adjust_pred_probs)
+    check_adjustable("method", method, adjust_pred_probs)
+    pred_probs = combine_pred_probs(labels, pred_probs, classes=classes)
     passes = open_passes(labels, pred_probs, classes=classes, n_jobs=n_jobs)
     return scores_for(passes, method, adjust_pred_probs)
 
@@ -179,8 +200,9 @@ def order_label_issues(
     >>> order_label_issues(np.array([False, True, True, False]), [0, 0, 0, 1], pred_probs)
     array([1, 2])
     """
-    check_choice("rank_by", rank_by, SCORE_METHODS)
+    check_choice("rank_by", rank_by, RANK_METHODS)
     adjust = check_rank_kwargs(rank_by_kwargs)
+    check_adjustable("rank_by", rank_by, adjust)
     passes = open_passes(labels, pred_probs, classes=classes, n_jobs=n_jobs)
     rows = _as_rows(label_issues_mask_or_indices, passes.num_examples)
     return rank_rows(rows, scores_for(passes, rank_by, adjust, np.sort(rows)))

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from labelaudit._ensemble import combine_pred_probs
 from labelaudit._passes import open_passes as Passes
 from labelaudit._validate import as_pred_probs, check_choice, check_k, check_n_jobs
 from labelaudit.audit._base import Check, CheckResult, available_checks, get_check
@@ -193,8 +194,9 @@ class Audit:
 
         Parameters
         ----------
-        pred_probs : array-like of shape (n, K), optional
-            Out-of-sample predicted probabilities.
+        pred_probs : array-like of shape (n, K), or a list or tuple of them, optional
+            Out-of-sample predicted probabilities; several models' are combined with weights
+            learned from the labels (:mod:`labelaudit.ensemble`).
         features : array-like of shape (n, d), DataFrame or list of column names, optional
             Numeric features or embeddings; NaN marks a missing value.
         knn_graph : scipy sparse matrix of shape (n, n), optional
@@ -317,6 +319,8 @@ class Audit:
         labels = None
         passes = None
         if pred_probs is not None:
+            if self._labels is not None:  # several models' pred_probs are combined
+                pred_probs = combine_pred_probs(self._labels, pred_probs, classes=self.classes)
             pred_probs = as_pred_probs(pred_probs)
             if pred_probs.shape[0] != n:
                 raise ValueError(

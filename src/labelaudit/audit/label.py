@@ -84,7 +84,7 @@ class LabelCheck(Check):
     name = "label"
     needs = (("labels",), ("pred_probs", "neighbors"))
     params: ClassVar[dict[str, Any]] = {
-        "filter_by": "prune_by_noise_rate",
+        "filter_by": "auto",
         "frac_noise": 1.0,
         "method": "self_confidence",
     }
