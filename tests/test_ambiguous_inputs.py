@@ -245,9 +245,9 @@ def test_clean_learning_with_a_single_class() -> None:
     from sklearn.linear_model import LogisticRegression
 
     X = np.random.default_rng(0).normal(size=(6, 2))
-    with pytest.raises(ValueError, match=r"labels hold a single class \(0\)"):
+    with pytest.raises(ValueError, match=r"y hold a single class \(0\)"):
         la.CleanLearning(LogisticRegression(), cv=2).fit(X, ONE_CLASS)
-    with pytest.raises(ValueError, match=r"labels hold a single class \(0\)"):
+    with pytest.raises(ValueError, match=r"y hold a single class \(0\)"):
         la.CleanLearning(LogisticRegression()).fit(X, ONE_CLASS, pred_probs=PROBS)
 
 
@@ -419,11 +419,14 @@ def test_num_label_issues_with_a_given_joint_still_checks_pred_probs() -> None:
         la.num_label_issues(LABELS, bad, estimation_method="off_diagonal_custom", confident_joint=np.eye(3))
 
 
-def test_clean_learning_pred_probs_need_one_column_per_class() -> None:
+def test_clean_learning_reads_integer_labels_as_column_positions_like_the_core() -> None:
     X = np.zeros((6, 1))
-    y = np.array([0, 0, 0, 1, 1, 1])
-    with pytest.raises(ValueError, match=r"pred_probs has 3 columns but y has 2 classes; pass one column per class, in the order of np\.unique\(y\)"):
-        la.CleanLearning().find_label_issues(X, y, pred_probs=PROBS)
+    y = np.array([0, 0, 0, 1, 1, 1])  # class 2 of the three columns has no examples
+    found = la.CleanLearning().find_label_issues(X, y, pred_probs=PROBS)
+    expected = la.get_label_quality_scores(y, PROBS)
+    np.testing.assert_array_equal(found["label_quality"].to_numpy(), expected)
+    with pytest.raises(ValueError, match="pred_probs"):
+        la.CleanLearning().find_label_issues(X, np.array([0, 0, 0, 1, 1, 3]), pred_probs=PROBS)
 
 
 class _Prior:

@@ -73,15 +73,18 @@ def test_thresholds_come_from_all_pixels_like_the_core():
 
 
 def test_exact_ties_are_broken_by_pixel_index():
-    labels = np.random.default_rng(5).integers(0, 2, (3, 4, 4))
-    pred_probs = np.full((3, 2, 4, 4), 0.5, dtype=np.float32)
+    rng = np.random.default_rng(5)
+    labels = rng.integers(0, 2, (3, 4, 4))
+    agrees = rng.random((3, 4, 4)) < 0.5  # these pixels' labels are the top prediction
+    own = np.where(agrees, 0.8, 0.4).astype(np.float32)  # every other pixel ties at 0.4
+    pred_probs = np.stack([np.where(labels == 0, own, 1 - own), np.where(labels == 1, own, 1 - own)], axis=1)
     found = segmentation.find_label_issues(labels, pred_probs, n_jobs=2, verbose=False)
-    expected = labelaudit.find_label_issues(
-        labels.ravel(), np.full((48, 2), 0.5, dtype=np.float32), filter_by="low_self_confidence"
-    )
+    rows = np.moveaxis(pred_probs, 1, -1).reshape(-1, 2)
+    expected = labelaudit.find_label_issues(labels.ravel(), rows, filter_by="low_self_confidence")
     np.testing.assert_array_equal(found.ravel(), expected)
-    assert found.sum() == (labels == 1).sum()
-    assert np.flatnonzero(found.ravel()).tolist() == list(range(int(found.sum())))
+    tied = np.flatnonzero(~agrees.ravel())
+    assert 0 < found.sum() <= len(tied) and not found.ravel()[agrees.ravel()].any()
+    assert np.flatnonzero(found.ravel()).tolist() == tied[: int(found.sum())].tolist()  # lowest pixels first
 
 
 def test_memory_map_threads_and_blocks_give_the_same_result(tmp_path):

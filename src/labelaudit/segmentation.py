@@ -40,6 +40,7 @@ from tqdm import tqdm
 from labelaudit._config import config_context, get_config
 from labelaudit._kernels import (
     SCORE_METHODS,
+    TOLERANCE,
     class_statistics,
     confident_counts,
     label_scores,
@@ -319,8 +320,10 @@ def find_label_issues(
 
 
 def _score_bins(scores: np.ndarray) -> np.ndarray:
-    """Histogram bin of each score: non-decreasing in the score, so bins order scores."""
-    return np.clip((scores.astype(np.float64) * _BINS).astype(np.int64), 0, _BINS)
+    """Histogram bin of each score: non-decreasing in the score, so bins order scores; a NaN
+    score (a pixel whose label is a top prediction, never flagged) gets the bin past the last."""
+    bins = np.clip((np.nan_to_num(scores.astype(np.float64)) * _BINS).astype(np.int64), 0, _BINS)
+    return np.where(np.isnan(scores), _BINS + 1, bins)
 
 
 def _lowest_self_confidence(
@@ -329,29 +332,35 @@ def _lowest_self_confidence(
     """Flag the ``m`` pixels with the lowest self-confidence, ``m`` estimated as in the core.
 
     ``m`` is the core's ``"off_diagonal"`` estimate (off-diagonal fraction of the confident
-    joint over all pixels, times the number of pixels). Exact selection by (score, pixel index)
+    joint over all pixels, times the number of pixels), chosen, as in the core, among the pixels
+    whose label is not a top prediction (up to ``TOLERANCE``). Exact selection by (score, pixel index)
     without holding every score: pass 2 sums the confident joint and a histogram of the
     scores; pass 3 flags the pixels in the bins below the one where the count reaches ``m`` and
     keeps only the pixels of that bin as candidates for the remaining places.
     """
     k = images.num_classes
     joint = np.zeros((k, k), dtype=np.int64)
-    histogram = np.zeros(_BINS + 1, dtype=np.int64)
+    histogram = np.zeros(_BINS + 2, dtype=np.int64)
     lock = threading.Lock()
 
     def self_confidence(codes: np.ndarray, rows: np.ndarray) -> np.ndarray:
-        return label_scores(codes, rows, "self_confidence", adjust=None, n_jobs=1, validate=False)
+        """Self-confidence, NaN where the label is a top prediction (never flagged)."""
+        scores = label_scores(codes, rows, "self_confidence", adjust=None, n_jobs=1, validate=False)
+        top = scores.astype(np.float64) >= rows.max(axis=1) - TOLERANCE
+        return np.where(top, np.nan, scores)
 
     def count(i: int) -> None:
         codes, rows = images.codes(i), images.probs(i)
         cells = confident_counts(codes, rows, thresholds, n_jobs=1).confident_joint
-        bins = np.bincount(_score_bins(self_confidence(codes, rows)), minlength=_BINS + 1)
+        bins = np.bincount(_score_bins(self_confidence(codes, rows)), minlength=_BINS + 2)
         with lock:  # integer sums: the same in any order
             joint.__iadd__(cells)
             histogram.__iadd__(bins)
 
     _each_image(count, images.num_images, n_jobs, verbose, "counting pixels")
-    wanted = num_issues_off_diagonal(joint, images.num_images * images.pixels)
+    wanted = min(
+        num_issues_off_diagonal(joint, images.num_images * images.pixels), int(histogram[: _BINS + 1].sum())
+    )
     coarse = np.zeros((images.num_images, *images.shape), dtype=bool)
     if wanted == 0:
         return coarse
