@@ -27,7 +27,7 @@ def test_noise_matrix_properties(k: int, frac: float, seed: int, data: st.DataOb
     np.testing.assert_allclose(nm.sum(axis=0), 1.0, atol=1e-12)
     assert (nm >= 0).all()
     assert noise_matrix_is_valid(nm, np.full(k, 1 / k)) or trace == k
-    if trace < k:
+    if trace < k - 1e-9:  # (a trace within float rounding of k leaves no noise to spread)
         off = nm - np.diag(np.diagonal(nm))
         nonzero = max(1, k - 1 - round(frac * (k - 1)))  # sparsity, at least one per column
         assert ((off > 0).sum(axis=0) == nonzero).all()
