@@ -254,8 +254,8 @@ def _issues_table(data: Labelled, filter_by: str, rank_by: str, inputs: tuple[An
     ranked = find_label_issues(codes, pred_probs, filter_by=filter_by, return_indices_ranked_by=rank_by)
     scores = np.asarray(get_label_quality_scores(codes, pred_probs, method=rank_by))
     order, flags = ranked, {}
-    if data.image_checks is not None:
-        checks = data.image_checks.issues
+    checks = None if data.image_checks is None else data.image_checks.issues
+    if checks is not None:
         flags["is_label_issue"] = np.zeros(len(scores), dtype=bool)
         flags["is_label_issue"][ranked] = True
         flags.update({c: checks[c].to_numpy() for c in checks.columns if c.startswith("is_")})
@@ -275,8 +275,7 @@ def _issues_table(data: Labelled, filter_by: str, rank_by: str, inputs: tuple[An
     if data.path_column is not None:
         paths = data.table[data.path_column].to_numpy()[table_rows]
         issues.insert(1, data.path_column, paths[order])
-        if data.image_checks is not None:
-            checks = data.image_checks.issues
+        if checks is not None:
             for kind in ("exact_duplicate", "near_duplicate"):
                 if f"{kind}_set" in checks:
                     first = checks[f"{kind}_set"].to_numpy()[order]

@@ -33,16 +33,9 @@ from labelaudit.audit._knn import KnnGraph
 from labelaudit.audit.core import Audit
 from labelaudit.audit.outlier import OutOfDistribution
 
-IMAGE_CHECKS = (
-    "exact_duplicate",
-    "near_duplicate",
-    "dark",
-    "light",
-    "blurry",
-    "low_information",
-    "odd_size",
-    "odd_aspect_ratio",
-    "grayscale",
+# the built-in checks that read images: what an audit of images runs beside the label check
+IMAGE_CHECKS = tuple(
+    name for name in available_checks() if any("images" in group for group in get_check(name).needs)
 )
 
 __all__ = [

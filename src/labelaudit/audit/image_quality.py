@@ -37,6 +37,15 @@ from labelaudit.audit._inputs import AuditInputs
 COLOURED = 0.01  # the fraction of coloured pixels above which an image counts as colour
 
 
+def typical_value(values: np.ndarray) -> float:
+    """The median of ``values`` ignoring NaN (NaN when none is finite).
+
+    >>> typical_value(np.array([3.0, np.nan, 1.0])), typical_value(np.array([np.nan]))
+    (2.0, nan)
+    """
+    return float(np.nanmedian(values)) if np.isfinite(values).any() else float("nan")
+
+
 def relative_to_typical(values: np.ndarray, *, both_ways: bool = False) -> tuple[np.ndarray, float]:
     """``values`` over their median (NaN ignored), capped at 1, and that median; with
     ``both_ways`` also the median over the value, whichever is smaller.
@@ -45,13 +54,17 @@ def relative_to_typical(values: np.ndarray, *, both_ways: bool = False) -> tuple
     >>> score.tolist(), typical
     ([0.5, 1.0, 1.0, 0.25, nan], 2.0)
     """
-    typical = float(np.nanmedian(values)) if np.isfinite(values).any() else float("nan")
+    typical = typical_value(values)
     if not typical > 0:
         return np.where(np.isnan(values), np.nan, 1.0), typical
     ratio = values / typical
     if both_ways:
         ratio = np.minimum(ratio, 1 / ratio)
     return np.minimum(ratio, 1.0), typical
+
+
+def _column(measurements: pd.DataFrame, name: str) -> np.ndarray:
+    return measurements[name].to_numpy(np.float64)
 
 
 class ImageMeasureCheck(Check):
@@ -95,7 +108,7 @@ class DarkCheck(ImageMeasureCheck):
     described = "99th-percentile luminance"
 
     def score(self, measurements: pd.DataFrame) -> tuple[np.ndarray, dict[str, Any]]:
-        return measurements["luminance_p99"].to_numpy(np.float64), {}
+        return _column(measurements, "luminance_p99"), {}
 
 
 @register_check
@@ -107,61 +120,78 @@ class LightCheck(ImageMeasureCheck):
     described = "darkness of the darkest 1% of pixels"
 
     def score(self, measurements: pd.DataFrame) -> tuple[np.ndarray, dict[str, Any]]:
-        return 1.0 - measurements["luminance_p01"].to_numpy(np.float64), {}
+        return 1.0 - _column(measurements, "luminance_p01"), {}
+
+
+class RelativeCheck(ImageMeasureCheck):
+    """Base of the checks that compare a quantity of each image with the dataset's median
+    (:func:`relative_to_typical`); subclasses set ``typical_name`` (its key in ``info``) and
+    ``both_ways``, and implement :meth:`quantity`."""
+
+    typical_name: ClassVar[str] = ""
+    both_ways: ClassVar[bool] = False
+
+    def quantity(self, measurements: pd.DataFrame) -> np.ndarray:
+        """The quantity compared, per image (float64, NaN where it cannot be measured)."""
+        raise NotImplementedError
+
+    def score(self, measurements: pd.DataFrame) -> tuple[np.ndarray, dict[str, Any]]:
+        score, typical = relative_to_typical(self.quantity(measurements), both_ways=self.both_ways)
+        return score, {self.typical_name: typical}
 
 
 @register_check
-class BlurryCheck(ImageMeasureCheck):
+class BlurryCheck(RelativeCheck):
     """Images far less sharp than the dataset's typical image."""
 
     name = "blurry"
     params: ClassVar[dict[str, Any]] = {"threshold": 0.3}
     described = "sharpness relative to the median"
+    typical_name = "typical_sharpness"
 
-    def score(self, measurements: pd.DataFrame) -> tuple[np.ndarray, dict[str, Any]]:
-        score, typical = relative_to_typical(measurements["sharpness"].to_numpy(np.float64))
-        return score, {"typical_sharpness": typical}
+    def quantity(self, measurements: pd.DataFrame) -> np.ndarray:
+        return _column(measurements, "sharpness")
 
 
 @register_check
-class LowInformationCheck(ImageMeasureCheck):
+class LowInformationCheck(RelativeCheck):
     """Images with far less variety of shades than the typical image (near-blank ones)."""
 
     name = "low_information"
     params: ClassVar[dict[str, Any]] = {"threshold": 0.3}
     described = "entropy relative to the median"
+    typical_name = "typical_entropy_bits"
 
-    def score(self, measurements: pd.DataFrame) -> tuple[np.ndarray, dict[str, Any]]:
-        score, typical = relative_to_typical(measurements["entropy"].to_numpy(np.float64))
-        return score, {"typical_entropy_bits": typical}
+    def quantity(self, measurements: pd.DataFrame) -> np.ndarray:
+        return _column(measurements, "entropy")
 
 
 @register_check
-class OddSizeCheck(ImageMeasureCheck):
+class OddSizeCheck(RelativeCheck):
     """Images far smaller or larger than the typical image."""
 
     name = "odd_size"
     params: ClassVar[dict[str, Any]] = {"threshold": 0.3}
     described = "size relative to the median (either way)"
+    typical_name = "typical_side"
+    both_ways = True
 
-    def score(self, measurements: pd.DataFrame) -> tuple[np.ndarray, dict[str, Any]]:
-        side = np.sqrt(measurements["width"].to_numpy(np.float64) * measurements["height"].to_numpy(np.float64))
-        score, typical = relative_to_typical(side, both_ways=True)
-        return score, {"typical_side": typical}
+    def quantity(self, measurements: pd.DataFrame) -> np.ndarray:
+        return np.sqrt(_column(measurements, "width") * _column(measurements, "height"))
 
 
 @register_check
-class OddAspectRatioCheck(ImageMeasureCheck):
+class OddAspectRatioCheck(RelativeCheck):
     """Images far wider or taller than the typical image."""
 
     name = "odd_aspect_ratio"
     params: ClassVar[dict[str, Any]] = {"threshold": 0.5}
     described = "aspect ratio relative to the median (either way)"
+    typical_name = "typical_aspect_ratio"
+    both_ways = True
 
-    def score(self, measurements: pd.DataFrame) -> tuple[np.ndarray, dict[str, Any]]:
-        aspect = measurements["width"].to_numpy(np.float64) / measurements["height"].to_numpy(np.float64)
-        score, typical = relative_to_typical(aspect, both_ways=True)
-        return score, {"typical_aspect_ratio": typical}
+    def quantity(self, measurements: pd.DataFrame) -> np.ndarray:
+        return _column(measurements, "width") / _column(measurements, "height")
 
 
 @register_check
@@ -173,8 +203,7 @@ class GrayscaleCheck(ImageMeasureCheck):
     described = "share of coloured pixels (over 1%)"
 
     def score(self, measurements: pd.DataFrame) -> tuple[np.ndarray, dict[str, Any]]:
-        fraction = measurements["colour_fraction"].to_numpy(np.float64)
-        typical = float(np.nanmedian(fraction)) if np.isfinite(fraction).any() else float("nan")
-        if not typical > COLOURED:  # a grey dataset: grey is not odd in it
+        fraction = _column(measurements, "colour_fraction")
+        if not typical_value(fraction) > COLOURED:  # a grey dataset: grey is not odd in it
             return np.where(np.isnan(fraction), np.nan, 1.0), {"colour_dataset": False}
         return np.minimum(fraction / COLOURED, 1.0), {"colour_dataset": True}

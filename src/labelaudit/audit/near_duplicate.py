@@ -220,7 +220,8 @@ class NearDuplicateCheck(Check):
     def _by_hashes(inputs: AuditInputs, hash_distance: int) -> tuple[Any, ...]:
         measurements = inputs.images
         n = inputs.num_examples
-        readable = np.flatnonzero(measurements["perceptual_hash"].notna().to_numpy())
+        measured = measurements["perceptual_hash"].notna().to_numpy()
+        readable = np.flatnonzero(measured)
         hashes = measurements["perceptual_hash"].to_numpy()[readable].astype(np.uint64)
         source, target, bits = hash_pairs(hashes, hash_distance)
         source, target = readable[source], readable[target]
@@ -230,5 +231,5 @@ class NearDuplicateCheck(Check):
         np.minimum.at(distance, target, bits)
         distance[np.isinf(distance)] = np.nan
         score = np.where(np.isnan(distance), 1.0, distance / HASH_BITS)
-        score[np.setdiff1d(np.arange(n), readable)] = np.nan
+        score[~measured] = np.nan
         return set_id, distance, score, {"hash_distance": hash_distance}

@@ -213,6 +213,7 @@ class ReadImages:
 def read_images(root: Path, relative: list[str], size: int, *, n_jobs: int | None = None) -> ReadImages:
     """Read the files ``relative`` (paths under ``root``) on up to ``n_jobs`` threads (Pillow
     decodes without the GIL); see :class:`ReadImages`."""
+    from labelaudit._kernels import resolve_n_jobs
     from labelaudit._threads import thread_map
     from labelaudit._validate import check_n_jobs
 
@@ -225,8 +226,7 @@ def read_images(root: Path, relative: list[str], size: int, *, n_jobs: int | Non
         except errors as err:
             return " ".join(str(err).split()) or type(err).__name__
 
-    workers = check_n_jobs(n_jobs)
-    workers = 1 if workers is None else (os.cpu_count() or 1) if workers < 0 else workers
+    workers = resolve_n_jobs(check_n_jobs(n_jobs))
     pixels, sizes, kept, colours, broken, measured = [], [], [], [], [], []
     for index, (name, result) in enumerate(zip(relative, thread_map(read_one, relative, workers))):
         if isinstance(result, str):
