@@ -68,7 +68,7 @@ def chunked(client):  # type: ignore[no-untyped-def]
     return out
 
 
-CASES = [(f, c) for f in FILTER_METHODS if f != "auto" for c in ("uneven", "ragged")] + [  # auto refuses dask
+CASES = [(f, c) for f in FILTER_METHODS for c in ("uneven", "ragged")] + [
     (f, "small") for f in ("prune_by_noise_rate", "prune_by_class", "both")
 ]
 
@@ -112,6 +112,14 @@ def test_scores_match(client, chunked, method: str, adjust: bool) -> None:  # ty
     )
     expected = la.get_label_quality_scores(*data(), method=method, adjust_pred_probs=adjust)
     assert scores.dtype == expected.dtype == np.float32
+    np.testing.assert_array_equal(scores, expected)
+
+
+def test_auto_scores_match(client, chunked) -> None:  # type: ignore[no-untyped-def]
+    labels, pred_probs = chunked["ragged"]
+    scores = ldask.get_label_quality_scores(labels, pred_probs, method="auto", client=client, compute=True)
+    expected = la.get_label_quality_scores(*data(), method="auto")
+    assert scores.dtype == expected.dtype == np.float64
     np.testing.assert_array_equal(scores, expected)
 
 

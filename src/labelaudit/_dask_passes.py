@@ -52,6 +52,7 @@ from labelaudit._kernels import (
     StatisticsPass,
     counts_pass,
     label_scores,
+    map_rows,
     rows_mask,
     run_pass,
     self_confidence_dtype,
@@ -123,6 +124,10 @@ def _scores_at(
 ) -> np.ndarray:
     """Scores of the chunk's ``rows`` (chunk positions) only."""
     return _scores_chunk(start, codes, values, method, adjust, validate)[rows]
+
+
+def _per_row_chunk(start: int, codes: np.ndarray, values: np.ndarray, func: Any, dtype: Any) -> np.ndarray:
+    return map_rows(func, codes, np.asarray(values), dtype, n_jobs=1)
 
 
 def _agrees(thresholds: np.ndarray, codes: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -295,6 +300,9 @@ class DaskRows:
         wanted = [p for p in parts if p is not None]
         dtype = self_confidence_dtype(self.pred_probs.dtype)
         return np.concatenate(self._compute(wanted)) if wanted else np.empty(0, dtype)
+
+    def per_row(self, func: Callable[[np.ndarray, np.ndarray], np.ndarray], dtype: Any) -> Any:
+        return self._lazy(self._per_chunk(_per_row_chunk, func, np.dtype(dtype)), dtype)
 
     def disagrees(self, passes: Passes) -> Any:
         return self._lazy(self._per_chunk(_disagrees_chunk, passes.stats.thresholds), bool)

@@ -628,6 +628,31 @@ def label_scores(
     return out
 
 
+def map_rows(
+    func: Callable[[np.ndarray, np.ndarray], np.ndarray],
+    codes: np.ndarray,
+    pred_probs: Any,
+    dtype: Any,
+    *,
+    n_jobs: int | None,
+) -> np.ndarray:
+    """``func(labels, values)`` of every block of rows, as one array of ``dtype`` over the rows.
+
+    >>> map_rows(lambda y, v: v[:, 0] > .5, np.array([0, 1]), np.array([[.9, .1], [.2, .8]]),
+    ...          bool, n_jobs=1)
+    array([ True, False])
+    """
+    n, k = pred_probs.shape
+    out = np.empty(n, dtype=dtype)
+
+    def work(start: int, stop: int) -> None:
+        out[start:stop] = func(codes[start:stop], read_block(pred_probs, start, stop))
+
+    for _ in map_blocks(work, (n, k), n_jobs, chunk_rows=storage_chunk_rows(pred_probs)):
+        pass
+    return out
+
+
 # ---------------------------------------------------------------------------------- selection
 def _ordered_bits(key: np.ndarray) -> np.ndarray:
     """``key`` rounded to float32 as integers in ``[0, 2**32)`` with the same order.

@@ -17,7 +17,9 @@ An engine has ``labels`` and ``pred_probs`` and does: ``statistics(keep_self_con
 (pass 1), ``confident_counts(stats, with_agrees=, with_sample=)`` (pass 2), ``complete(task)``
 (run a :class:`labelaudit._kernels.MarginPass` until it is finished), ``scores(method, adjust,
 validate)`` and ``scores_at(rows, ...)``, ``smallest(passes, method, limit, by_class=,
-with_agrees=)`` and ``disagrees(passes)``, ``mask_of(rows)`` and ``rows_of(mask)``.
+with_agrees=)`` and ``disagrees(passes)``, ``mask_of(rows)`` and ``rows_of(mask)``, and two
+passes for rules built on these: ``run(task)`` (any reduction over the blocks) and
+``per_row(func, dtype)`` (one value per row from each block, lazy over dask).
 
 The options of :class:`Passes` say what will be asked for after pass 2, so that an engine
 holding its rows here keeps it on the way rather than reading ``pred_probs`` again: every row's
@@ -43,6 +45,7 @@ from __future__ import annotations
 import sys
 from dataclasses import replace
 from functools import cached_property
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -56,7 +59,9 @@ from labelaudit._kernels import (
     class_statistics,
     confident_counts,
     label_scores,
+    map_rows,
     rows_mask,
+    run_pass,
     run_until_finished,
     smallest_candidates,
 )
@@ -203,6 +208,15 @@ class Passes:
         """The sorted rows of a mask that :meth:`disagrees` or :meth:`mask_of` made."""
         return self.rows.rows_of(mask)
 
+    def run(self, task: Any) -> None:
+        """One more pass over every row, fed to ``task`` (``block(start, labels, values)`` on
+        each block, ``add(part)`` in row order)."""
+        self.rows.run(task)
+
+    def per_row(self, func: Callable[[np.ndarray, np.ndarray], np.ndarray], dtype: Any) -> Any:
+        """``func(labels, values)`` of every block, one value per row (lazy over dask)."""
+        return self.rows.per_row(func, dtype)
+
     def scores(self, method: str, adjust: np.ndarray | None) -> Any:
         """Label quality scores of every row (values checked here unless pass 1 has run)."""
         return self.rows.scores(method, adjust, validate=not self.values_checked)
@@ -238,6 +252,12 @@ class ArrayRows:
     def complete(self, task: MarginPass) -> None:
         run_until_finished(task, self.labels.codes, self.pred_probs, n_jobs=self.n_jobs)
 
+    def run(self, task: Any) -> None:
+        run_pass(task, self.labels.codes, self.pred_probs, n_jobs=self.n_jobs)
+
+    def per_row(self, func: Callable[[np.ndarray, np.ndarray], np.ndarray], dtype: Any) -> np.ndarray:
+        return map_rows(func, self.labels.codes, self.pred_probs, dtype, n_jobs=self.n_jobs)
+
     def scores(self, method: str, adjust: np.ndarray | None, *, validate: bool) -> np.ndarray:
         return label_scores(
             self.labels.codes, self.pred_probs, method, adjust=adjust, n_jobs=self.n_jobs,
@@ -270,6 +290,14 @@ class ArrayRows:
 
     def rows_of(self, mask: np.ndarray) -> np.ndarray:
         return np.flatnonzero(mask)
+
+
+_FED_ONCE = (
+    "this rule or score reads pred_probs again after the confident joint, and batches fed to "
+    "LabelIssueFinder are read only by the passes the caller runs; pick another rule or score "
+    "(for example filter_by='prune_by_noise_rate'), or pass the whole array (np.memmap, zarr "
+    "and h5py arrays are read block by block) to find_label_issues."
+)
 
 
 class FedRows(ArrayRows):
@@ -307,3 +335,9 @@ class FedRows(ArrayRows):
 
     def complete(self, task: MarginPass) -> None:
         """Nothing to do: the caller fed ``task`` every batch until it finished."""
+
+    def run(self, task: Any) -> None:
+        raise ValueError(_FED_ONCE)
+
+    def per_row(self, func: Callable[[np.ndarray, np.ndarray], np.ndarray], dtype: Any) -> np.ndarray:
+        raise ValueError(_FED_ONCE)

@@ -22,7 +22,8 @@ full Bayes posterior.
 * score ``"auto"``: the normalized margin of the posterior, ``(q[y] - max_{j != y} q[j] + 1) / 2``.
 
 Two passes over ``pred_probs`` follow pass 2 (the likelihood of ``w``, then the verdicts), block
-by block; only the K x K transition is held. The answer does not depend on ``n_jobs``; the
+by block, on every engine that reads rows (arrays, memory maps, dask arrays; not batches fed to
+:class:`labelaudit.LabelIssueFinder`); only the K x K transition is held. The answer does not depend on ``n_jobs``; the
 likelihood is summed block by block, so another block size could move ``w`` only where two
 grid values tie to the last bits.
 """
@@ -36,7 +37,7 @@ from typing import Any
 import numpy as np
 
 from labelaudit._cells import calibrate
-from labelaudit._kernels import TOLERANCE, run_pass
+from labelaudit._kernels import TOLERANCE
 from labelaudit._passes import Passes
 
 WEIGHT_GRID = np.linspace(0.0, 1.0, 101)
@@ -107,10 +108,9 @@ class NoiseCorrection:
     @classmethod
     def of(cls, passes: Passes) -> NoiseCorrection:
         """Estimated from the passes (pass 2, then one pass for the likelihood of ``w``)."""
-        codes, pred_probs = _rows_of(passes)
         transition = noise_transition(passes)
         task = _LikelihoodPass(transition)
-        run_pass(task, codes, pred_probs, n_jobs=passes.rows.n_jobs)
+        passes.run(task)
         return cls(transition, float(WEIGHT_GRID[int(np.argmax(task.total))]))
 
     def verdicts(self, labels: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -123,67 +123,37 @@ class NoiseCorrection:
         posterior[rows, labels] = -np.inf
         return given, posterior.max(axis=1)
 
+    def margins(self, labels: np.ndarray, values: np.ndarray) -> np.ndarray:
+        """The score: the normalized margin of the posterior, per row."""
+        given, other = self.verdicts(labels, values)
+        return (given - other + 1.0) / 2.0
 
-class _VerdictPass:
-    """Writes the posterior margin of every row into ``out`` and, with ``top``, whether the
-    given label is a top prediction of the model itself (up to ``TOLERANCE``)."""
-
-    def __init__(self, correction: NoiseCorrection, out: np.ndarray, top: np.ndarray | None = None) -> None:
-        self.correction = correction
-        self.out = out
-        self.top = top
-
-    def block(self, start: int, labels: np.ndarray, values: np.ndarray) -> None:
-        given, other = self.correction.verdicts(labels, values)
-        self.out[start : start + len(labels)] = (given - other + 1.0) / 2.0
-        if self.top is not None:
-            own = values[np.arange(len(labels)), labels]
-            self.top[start : start + len(labels)] = own >= values.max(axis=1) - TOLERANCE
-
-    def add(self, part: Any) -> None:
-        """Nothing to merge: each block wrote its rows."""
+    def flags(self, labels: np.ndarray, values: np.ndarray) -> np.ndarray:
+        """The rule: margin below one half and the given label not a top prediction of the
+        model itself (up to ``TOLERANCE``), per row."""
+        own = values[np.arange(len(labels)), labels]
+        return (self.margins(labels, values) < 0.5) & (own < values.max(axis=1) - TOLERANCE)
 
 
-def _rows_of(passes: Passes) -> tuple[np.ndarray, Any]:
-    pred_probs = getattr(passes.rows, "pred_probs", None)
-    if pred_probs is None or not isinstance(passes.labels.codes, np.ndarray):
-        raise ValueError(
-            "'auto' reads pred_probs twice after the confident joint and needs an array with row "
-            "slicing (numpy, np.memmap, zarr, h5py); with dask arrays or fed batches pick another "
-            "rule or score, or compute the arrays first."
-        )
-    return passes.labels.codes, pred_probs
-
-
-def auto_scores(passes: Passes) -> np.ndarray:
-    """Score ``"auto"`` of every row (float64), lower = more likely mislabelled.
+def auto_scores(passes: Passes) -> Any:
+    """Score ``"auto"`` of every row (float64; lazy over dask), lower = more likely mislabelled.
 
     >>> from labelaudit._passes import open_passes
     >>> passes = open_passes([0, 0, 1, 1], np.array([[.9, .1], [.2, .8], [.3, .7], [.1, .9]]))
     >>> auto_scores(passes).round(3).tolist()
     [0.918, 0.237, 0.756, 0.923]
     """
-    return _verdicts(passes)[0]
+    return passes.per_row(NoiseCorrection.of(passes).margins, np.float64)
 
 
-def _verdicts(passes: Passes, *, with_top: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
-    correction = NoiseCorrection.of(passes)
-    codes, pred_probs = _rows_of(passes)
-    out = np.empty(passes.num_examples, dtype=np.float64)
-    top = np.empty(passes.num_examples, dtype=bool) if with_top else None
-    run_pass(_VerdictPass(correction, out, top), codes, pred_probs, n_jobs=passes.rows.n_jobs)
-    return out, top
-
-
-def auto_rows(passes: Passes) -> np.ndarray:
-    """Rule ``"auto"``: the sorted flagged rows (posterior margin below one half), leaving out
-    those whose given label is a top prediction of the model, as every rule does (on the ten
-    lded cases no such row had a margin below one half).
+def auto_flags(passes: Passes) -> Any:
+    """Rule ``"auto"``: the mask of the rows whose posterior margin is below one half, leaving
+    out those whose given label is a top prediction of the model, as every rule does (on the ten
+    lded cases no such row had a margin below one half). Lazy over dask.
 
     >>> from labelaudit._passes import open_passes
     >>> passes = open_passes([0, 0, 1, 1], np.array([[.9, .1], [.2, .8], [.3, .7], [.1, .9]]))
-    >>> auto_rows(passes)
-    array([1])
+    >>> auto_flags(passes)
+    array([False,  True, False, False])
     """
-    scores, top = _verdicts(passes, with_top=True)
-    return np.flatnonzero((scores < 0.5) & ~top)
+    return passes.per_row(NoiseCorrection.of(passes).flags, bool)

@@ -48,7 +48,7 @@ from labelaudit._validate import (
     check_nonnegative_int,
     check_rank_kwargs,
 )
-from labelaudit.auto import auto_rows
+from labelaudit.auto import auto_flags
 from labelaudit.noise import compute_confident_joint, num_issues_off_diagonal
 from labelaudit.rank import RANK_METHODS, check_adjustable, rank_rows, scores_for
 
@@ -218,7 +218,7 @@ def _lowest(passes: Passes, plan: FlagPlan) -> Flagged:
 
 
 def _auto(passes: Passes, plan: FlagPlan) -> Flagged:
-    return Flagged(rows=auto_rows(passes))
+    return Flagged(mask=auto_flags(passes))
 
 
 @dataclass(frozen=True)
