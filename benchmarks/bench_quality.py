@@ -111,6 +111,14 @@ def main() -> None:
         d, a = r["la prune_by_noise_rate"][0], r["la auto"]
         print(f"| {n} | {d:.3f} | {r['cl prune_by_noise_rate'][0]:.3f} | {r['la predicted_neq_given'][0]:.3f} | "
               f"{a[0]:.3f} | {a[0] - d:+.3f} | {a[1]:.3f} / {a[2]:.3f} |")
+    print("\n### Score: AUROC per case\n")
+    print("| case | default (self_confidence) | cleanlab default | normalized_margin | auto | auto − default |")
+    print("|---|---|---|---|---|---|")
+    for n in names:
+        r = results[n]
+        d, a = r["la score self_confidence"][0], r["la score auto"][0]
+        print(f"| {n} | {d:.4f} | {r['cl score self_confidence'][0]:.4f} | "
+              f"{r['la score normalized_margin'][0]:.4f} | {a:.4f} | {a - d:+.4f} |")
     print("\n### Means over the ten lded cases and over all cases\n")
     print("| method | labelaudit lded | cleanlab lded | labelaudit all | cleanlab all |")
     print("|---|---|---|---|---|")

@@ -131,13 +131,34 @@ def test_audit_tree_model(files, tmp_path):
 def test_audit_npy_pred_probs_exact(files, tmp_path):
     result = run(
         "audit", "--labels", "labels.npy", "--pred-probs", "pred_probs.npy", "--out", str(tmp_path / "o"),
-        "--format", "parquet", cwd=files,
+        "--format", "parquet", "--filter-by", "prune_by_noise_rate", "--rank-by", "self_confidence", cwd=files,
     )
     assert result.returncode == 0, result.stderr
     issues = pd.read_parquet(tmp_path / "o" / "issues.parquet")
     assert issues["row"].tolist() == [2, 5]
     assert issues["given_label"].tolist() == [0, 1] and issues["predicted_label"].tolist() == [1, 0]
     np.testing.assert_allclose(issues["label_quality"], [0.1, 0.3])
+
+
+def test_audit_defaults_to_auto_by_hand(files, tmp_path):
+    """The default rule and score are "auto": worked out here from the module's definition."""
+    result = run("audit", "--labels", "labels.npy", "--pred-probs", "pred_probs.npy", "--out", str(tmp_path / "o"), cwd=files)
+    assert result.returncode == 0, result.stderr
+    assert "flagged by auto" in result.stdout
+    labels = np.array([0, 0, 0, 1, 1, 1])
+    # thresholds 0.6 and 0.6; confident joint [[2, 1], [1, 2]] (calibrated: the same), + 1/K, columns normalised
+    transition = np.array([[0.625, 0.375], [0.375, 0.625]])
+    direct = PRED_PROBS[np.arange(6), labels]
+    through = (PRED_PROBS * transition[labels]).sum(axis=1)
+    grid = np.linspace(0, 1, 101)
+    w = grid[np.argmax([np.log((1 - g) * direct + g * through).sum() for g in grid])]
+    posterior = PRED_PROBS * transition[labels] ** w
+    posterior /= posterior.sum(axis=1, keepdims=True)
+    given = posterior[np.arange(6), labels]  # two classes: the normalized margin is q[y]
+    issues = pd.read_csv(tmp_path / "o" / "issues.csv")
+    assert issues["row"].tolist() == [2, 5] == np.flatnonzero(given < 0.5).tolist()
+    np.testing.assert_allclose(issues["label_quality"], given[[2, 5]])
+    np.testing.assert_allclose(issues["label_quality"], [0.135290, 0.376356], atol=1e-6)
 
 
 @pytest.mark.parametrize("probs", ["pred_probs.csv", "pred_probs.parquet"])

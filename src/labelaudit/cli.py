@@ -41,6 +41,8 @@ FORMATS = ("csv", "json", "parquet")
 TABLE_SUFFIXES = (".csv", ".parquet", ".pq")
 ARRAY_SUFFIXES = (".npy", *TABLE_SUFFIXES)
 DEMO_TOP = 10
+FILTER_BY = "auto"  # audit's defaults and the demo's: benchmarks/bench_quality.py and bench_demo.py (README)
+RANK_BY = "auto"
 DASK_CHUNK_VALUES = 1 << 22  # values of pred_probs per dask chunk (--scheduler, --dask-workers)
 SCHEDULER_TIMEOUT = "10s"  # to reach --scheduler before giving up
 
@@ -786,7 +788,7 @@ def run_demo_images(args: argparse.Namespace) -> int:
           f"{int(data.is_flipped.sum())} of them sit in the folder of a wrong class.\n")
     args.data, args.model, args.own_model, args.image_size, args.cv, args.n_jobs = str(images_dir), None, None, 32, 5, None
     labelled = _audit_from_images(args)
-    issues = _issues_table(labelled, "prune_by_noise_rate", "self_confidence")
+    issues = _issues_table(labelled, FILTER_BY, RANK_BY)
     summary = health_summary(labelled.codes, labelled.pred_probs, class_names=labelled.class_names, verbose=False)
     train_rows = np.array([int(Path(p).stem[3:]) for p in labelled.table["path"]])  # each file's row
     flagged = np.zeros(len(train_rows), dtype=bool)
@@ -828,7 +830,7 @@ def run_demo(args: argparse.Namespace) -> int:
     from sklearn.base import clone
     from threadpoolctl import threadpool_limits
 
-    from labelaudit import CleanLearning, health_summary
+    from labelaudit import CleanLearning, find_label_issues, health_summary
     from labelaudit.datasets import DIGITS_CONFUSIONS, load_noisy_digits
 
     started = time.perf_counter()
@@ -846,7 +848,7 @@ def run_demo(args: argparse.Namespace) -> int:
     with threadpool_limits(limits=1):  # tiny fits: BLAS threads only add overhead
         pred_probs = _cross_validate(model, "logistic", data.X_train, data.labels, 10, 5, None)
         labelled = Labelled(data.labels, np.arange(10), pred_probs, list(range(10)))
-        issues = _issues_table(labelled, "prune_by_noise_rate", "self_confidence")
+        issues = _issues_table(labelled, FILTER_BY, RANK_BY)
         issues.insert(2, "true_label", data.true_labels[issues["row"].to_numpy()])
         summary = health_summary(data.labels, pred_probs, verbose=False)
         mask = np.zeros(len(data.labels), dtype=bool)
@@ -869,11 +871,13 @@ def run_demo(args: argparse.Namespace) -> int:
     print(summary.to_text(max_rows=10))
     print(f"\nTop {DEMO_TOP} of {len(issues)} flagged examples (row of the training set):")
     print(_show(issues, DEMO_TOP))
+    published = int(find_label_issues(data.labels, pred_probs, filter_by="prune_by_noise_rate").sum())
     print(
         f"\nThe counts: the health score's {summary.num_label_issues} labels estimated wrong are the "
-        "off-diagonal part of the calibrated confident joint (an estimate of how many are wrong); "
-        f"the {int(mask.sum())} flagged are the rows prune_by_noise_rate picks from that estimate, "
-        "never one whose given label is the model's most probable class."
+        "off-diagonal part of the calibrated confident joint (confident learning's estimate of how "
+        f"many are wrong). The {int(mask.sum())} flagged are the rows whose most probable class, "
+        "once the model's belief is corrected by the estimated noise, is not the given label "
+        f"(filter_by='auto'); confident learning's own rule, prune_by_noise_rate, flags {published}."
     )
     print(
         f"\nFlags vs the known flips: precision {precision:.3f} ({hits} of {int(mask.sum())} flags are "
@@ -1033,7 +1037,7 @@ Exit status 2 on bad input, with nothing written."""
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``labelaudit`` command."""
-    from labelaudit._kernels import SCORE_METHODS
+    from labelaudit.rank import RANK_METHODS
     from labelaudit.filter import FILTER_METHODS
 
     parser = _Parser(
@@ -1080,8 +1084,8 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument("--labels", metavar="FILE", help="given labels (.npy, .csv or .parquet)")
     audit.add_argument("--pred-probs", nargs="+", metavar="FILE", help="out-of-sample predicted probabilities (.npy, .csv or .parquet); several files (one per model) are combined with weights learned from the labels")
     audit.add_argument("--logits", metavar="FILE", help="out-of-sample raw scores instead of --pred-probs (a softmax makes the probabilities)")
-    audit.add_argument("--filter-by", choices=FILTER_METHODS, default="prune_by_noise_rate", help="rule (default: %(default)s)")
-    audit.add_argument("--rank-by", choices=SCORE_METHODS, default="self_confidence", help="label quality score (default: %(default)s)")
+    audit.add_argument("--filter-by", choices=FILTER_METHODS, default=FILTER_BY, help="rule (default: %(default)s, labelaudit's own, which finds more real errors: see the README; prune_by_noise_rate is confident learning's)")
+    audit.add_argument("--rank-by", choices=RANK_METHODS, default=RANK_BY, help="label quality score (default: %(default)s)")
     audit.add_argument("--top", type=_int_at_least(0), default=20, metavar="N", help="issues to print, 0 = all (default: %(default)s)")
     audit.add_argument("--out", default="labelaudit-out", metavar="DIR", help="results folder: new, empty or written by labelaudit (default: %(default)s)")
     audit.add_argument("--format", choices=FORMATS, default="csv", help="format of the issues file (default: %(default)s)")

@@ -121,27 +121,27 @@ INVALID = [
     ("POST", "/api/decisions", b'{"row": 1.5, "action": "keep"}', 422),
     ("POST", "/api/decisions", b'{"row": 99999, "action": "keep"}', 404),
     ("POST", "/api/decisions", b'{"row": -1, "action": "keep"}', 404),
-    ("POST", "/api/decisions", b'{"row": 905, "action": "burn"}', 422),
-    ("POST", "/api/decisions", b'{"row": 905}', 422),
-    ("POST", "/api/decisions", b'{"row": 905, "action": "relabel"}', 422),
-    ("POST", "/api/decisions", b'{"row": 905, "action": "relabel", "label": 11}', 422),
-    ("POST", "/api/decisions", b'{"row": 905, "action": "relabel", "label": "cat"}', 422),
-    ("POST", "/api/decisions", b'{"row": 905, "action": "relabel", "label": [1]}', 422),
+    ("POST", "/api/decisions", b'{"row": 297, "action": "burn"}', 422),
+    ("POST", "/api/decisions", b'{"row": 297}', 422),
+    ("POST", "/api/decisions", b'{"row": 297, "action": "relabel"}', 422),
+    ("POST", "/api/decisions", b'{"row": 297, "action": "relabel", "label": 11}', 422),
+    ("POST", "/api/decisions", b'{"row": 297, "action": "relabel", "label": "cat"}', 422),
+    ("POST", "/api/decisions", b'{"row": 297, "action": "relabel", "label": [1]}', 422),
     (
         "POST",
         "/api/decisions",
-        b'{"row": 905, "action": "relabel", "label": 3}',
+        b'{"row": 297, "action": "relabel", "label": 3}',
         422,
     ),  # its given label
-    ("POST", "/api/decisions", b'{"row": 905, "action": "keep", "label": 1}', 422),
-    ("POST", "/api/decisions", b'{"row": 905, "action": "keep", "note": "x"}', 422),
+    ("POST", "/api/decisions", b'{"row": 297, "action": "keep", "label": 1}', 422),
+    ("POST", "/api/decisions", b'{"row": 297, "action": "keep", "note": "x"}', 422),
     (
         "POST",
         "/api/decisions",
-        b'{"row": 905, "action": "keep", "pad": "' + b"x" * 70_000 + b'"}',
+        b'{"row": 297, "action": "keep", "pad": "' + b"x" * 70_000 + b'"}',
         413,
     ),
-    ("DELETE", "/api/decisions/905", None, 404),
+    ("DELETE", "/api/decisions/297", None, 404),
     ("DELETE", "/api/decisions/99999", None, 404),
     ("DELETE", "/api/decisions/abc", None, 422),
     ("GET", "/api/issues?offset=-1", None, 422),
@@ -157,7 +157,7 @@ def test_every_invalid_request_gets_a_json_4xx_and_changes_nothing(server, folde
     status, first = server.request("GET", "/api/issues?limit=1")
     assert (
         status == 200
-        and first["issues"][0]["row"] == 905
+        and first["issues"][0]["row"] == 297
         and first["issues"][0]["given_label"] == 3
     )
     for method, path, body, expected in INVALID:
@@ -178,19 +178,19 @@ def test_api_decide_replace_undo_and_page(server):
         server.request(
             "POST",
             "/api/decisions",
-            b'{"row": 905, "action": "relabel", "label": "8"}',
+            b'{"row": 297, "action": "relabel", "label": "8"}',
         )[1]["label"]
         == 8
     )
     assert (
-        server.request("POST", "/api/decisions", b'{"row": 905, "action": "remove"}')[1]["action"]
+        server.request("POST", "/api/decisions", b'{"row": 297, "action": "remove"}')[1]["action"]
         == "remove"
     )
     assert (
         server.request("POST", "/api/decisions", b'{"row": 0, "action": "keep"}')[0] == 200
     )  # any row
     decisions = server.request("GET", "/api/decisions")[1]["decisions"]
-    assert [(d["row"], d["action"]) for d in decisions] == [(0, "keep"), (905, "remove")]
+    assert [(d["row"], d["action"]) for d in decisions] == [(0, "keep"), (297, "remove")]
     assert server.request("DELETE", "/api/decisions/0") == (200, {"row": 0, "deleted": True})
     page = server.request("GET", "/api/issues?offset=1&limit=2")[1]
     assert (
