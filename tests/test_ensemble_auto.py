@@ -88,6 +88,30 @@ def test_auto_ranking_and_errors():
         find_label_issues(LABELS, PROBS, filter_by="auto", confident_joint=np.eye(2, dtype=int))
 
 
+def test_auto_leaves_min_examples_per_class_unflagged_highest_score_first():
+    probs = np.array([[.9, .1, 0], [.2, .8, 0], [.1, .9, 0], [.3, .7, 0], [.1, .8, .1], [.1, .1, .8], [.1, .1, .8]])
+    labels = np.array([0, 0, 0, 0, 1, 2, 2])  # w = 0 here: the scores are the normalized margins
+    np.testing.assert_allclose(get_label_quality_scores(labels, probs, method="auto")[:4], [.9, .2, .1, .3])
+    flagged = {m: find_label_issues(labels, probs, filter_by="auto", min_examples_per_class=m).nonzero()[0].tolist()
+               for m in (0, 1, 2, 3, 4, 9)}
+    assert flagged == {0: [1, 2, 3], 1: [1, 2, 3], 2: [1, 2], 3: [2], 4: [], 9: []}
+    tied = np.array([[.9, .1], [.2, .8], [.2, .8], [.1, .9]])  # rows 1 and 2 tie: the later row is kept
+    assert find_label_issues([0, 0, 0, 1], tied, filter_by="auto", min_examples_per_class=2).nonzero()[0].tolist() == [1]
+
+
+def test_clean_learning_defaults_to_auto_and_never_empties_a_class():
+    from labelaudit import CleanLearning
+
+    labels, probs, _ = _noisy(3, n=150, k=4)
+    issues = CleanLearning().find_label_issues(labels=labels, pred_probs=probs)
+    expected = find_label_issues(labels, probs, filter_by="auto", min_examples_per_class=10)
+    np.testing.assert_array_equal(issues["is_label_issue"], expected)
+    everything_wrong = np.eye(3)[[1, 2, 0] * 8]  # every label disagrees with a confident model
+    issues = CleanLearning().find_label_issues(labels=np.tile([0, 1, 2], 8), pred_probs=everything_wrong)
+    kept = np.bincount(np.tile([0, 1, 2], 8)[~issues["is_label_issue"].to_numpy()], minlength=3)
+    assert kept.tolist() == [8, 8, 8]  # 8 examples each, fewer than 10: none is flagged
+
+
 @settings(max_examples=25, deadline=None)
 @given(st.integers(0, 10_000), st.sampled_from([None, 7, 64]))
 def test_auto_does_not_depend_on_block_size_or_class_names(seed, block_rows):

@@ -59,7 +59,8 @@ def test_a_class_with_a_column_and_no_example_keeps_its_column():
     pred_probs = np.array([[.7, .1, .1, .1], [.6, .2, .1, .1], [.1, .1, .7, .1], [.5, .1, .3, .1]])
     clf = CleanLearning(find_label_issues_kwargs={"min_examples_per_class": 0})
     issues = clf.find_label_issues(labels=labels, pred_probs=pred_probs)
-    np.testing.assert_array_equal(issues["is_label_issue"], find_label_issues(labels, pred_probs))
+    expected = find_label_issues(labels, pred_probs, filter_by="auto", min_examples_per_class=0)
+    np.testing.assert_array_equal(issues["is_label_issue"], expected)
     np.testing.assert_allclose(issues["label_quality"], [.7, .6, .7, .3])  # column 2, not 1
     assert issues["given_label"].tolist() == [0, 0, 2, 2]
     assert issues["predicted_label"].tolist() == [0, 0, 2, 0]

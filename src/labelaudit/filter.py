@@ -48,7 +48,7 @@ from labelaudit._validate import (
     check_nonnegative_int,
     check_rank_kwargs,
 )
-from labelaudit.auto import auto_flags
+from labelaudit.auto import auto_flags, auto_scores
 from labelaudit.noise import compute_confident_joint, num_issues_off_diagonal
 from labelaudit.rank import RANK_METHODS, check_adjustable, rank_rows, scores_for
 
@@ -110,6 +110,8 @@ class FlagPlan:
         (:meth:`labelaudit._passes.Passes.margin_rows`, or the batches' caller).
     lowest, num_lowest : str and int, or None
         The ``low_*`` rules: their score, and how many of its lowest values they flag.
+    min_examples_per_class : int
+        Pruning rules and ``"auto"`` leave at least this many examples of each given class.
 
     Examples
     --------
@@ -138,6 +140,7 @@ class FlagPlan:
         self.margin_pass: Any = None
         self.lowest = rule.lowest
         self.num_lowest: int | None = None
+        self.min_examples_per_class = min_examples_per_class
         if rule.lowest is not None:
             joint = confident_joint if confident_joint is not None else passes.counts.confident_joint
             self.num_lowest = num_issues_off_diagonal(joint, passes.num_examples)
@@ -218,7 +221,21 @@ def _lowest(passes: Passes, plan: FlagPlan) -> Flagged:
 
 
 def _auto(passes: Passes, plan: FlagPlan) -> Flagged:
-    return Flagged(mask=auto_flags(passes))
+    """The auto rule's rows; a class that would keep fewer than ``min_examples_per_class``
+    examples keeps its flagged rows of highest score (ties: the later row) instead."""
+    rows = passes.rows_of(auto_flags(passes))
+    given = np.asarray(passes.labels.codes[rows])
+    keep = np.minimum(plan.min_examples_per_class, passes.class_counts)
+    excess = np.bincount(given, minlength=passes.num_classes) - (passes.class_counts - keep)
+    if (excess <= 0).all():
+        return Flagged(rows=rows)
+    scores = np.asarray(auto_scores(passes)[rows])
+    dropped = []
+    for label in np.flatnonzero(excess > 0):
+        members = np.flatnonzero(given == label)
+        order = np.lexsort((-rows[members], -scores[members]))
+        dropped.append(members[order[: excess[label]]])
+    return Flagged(rows=np.delete(rows, np.concatenate(dropped)))
 
 
 @dataclass(frozen=True)
@@ -336,7 +353,7 @@ def find_label_issues(
     num_to_remove_per_class : array-like of shape (K,), optional
         For ``"prune_by_class"`` and the class half of ``"both"``: how many to flag per class.
     min_examples_per_class : int, default 1
-        Pruning rules keep at least this many examples of every given class.
+        Pruning rules and ``"auto"`` keep at least this many examples of every given class.
     confident_joint : array-like of shape (K, K), optional
         Counts to use instead of the calibrated confident joint (pruning rules) or to estimate
         the number of issues (``low_*`` rules). Used as given.
