@@ -43,9 +43,9 @@ array([False,  True, False, False])
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from dataclasses import replace
 from functools import cached_property
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np

@@ -1037,8 +1037,8 @@ Exit status 2 on bad input, with nothing written."""
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``labelaudit`` command."""
-    from labelaudit.rank import RANK_METHODS
     from labelaudit.filter import FILTER_METHODS
+    from labelaudit.rank import RANK_METHODS
 
     parser = _Parser(
         prog="labelaudit",
