@@ -7,10 +7,9 @@ logistic regression). Per case: F1 / precision / recall of the flagged set of ev
 ``filter_by`` and AUROC / AUPRC of every score, for labelaudit and for cleanlab in the same run,
 and per noise type the five-model ensemble. Run it where both are installed:
 
-    python3 -m venv /tmp/cl-quality17
-    /tmp/cl-quality17/bin/pip install cleanlab==2.9.0 numpy scipy scikit-learn pandas
-    /tmp/cl-quality17/bin/pip install --no-deps -e .
-    /tmp/cl-quality17/bin/python benchmarks/bench_quality.py
+    python3 -m venv benchmarks/.venv
+    benchmarks/.venv/bin/pip install -e . cleanlab==2.9.0
+    benchmarks/.venv/bin/python benchmarks/bench_quality.py
 
 Prints Markdown tables and the peak resident memory of the process.
 """
