@@ -15,7 +15,9 @@ them: 10 exact copies, 10 darkened and 10 blurred copies of correctly filed digi
 own class folder, so none is a label error). Each model runs through the command line
 (``labelaudit audit DIR [--model ...]``, 5 folds), timed with its peak resident memory; precision
 and recall are of the misfiled files among the label issues; the model is then retrained on
-every training file and on those not flagged, and scored on the clean test digits.
+every training file and on those not flagged (in one seeded random order: a net that does not
+shuffle its batches would otherwise see one class after another), and scored on the clean test
+digits.
 """
 
 from __future__ import annotations
@@ -188,9 +190,10 @@ def main() -> None:
             X = pixels([Image.open(tree / f).convert("L") for f in files])
             y = np.array([int(f.split("/")[0]) for f in files])
             keep = np.array([f not in flagged for f in files])
+            order = np.random.default_rng(args.seed).permutation(len(files))  # mixed classes, as in the folds
             accuracy = [
                 float((clone(factory()).fit(X[rows], y[rows]).predict(test) == y_test).mean())
-                for rows in (np.ones(len(files), bool), keep)
+                for rows in (order, order[keep[order]])
             ]
             label_rows.append(
                 f"| {name} | {len(flagged)} | {precision:.3f} | {recall:.3f} | {accuracy[0]:.4f} | {accuracy[1]:.4f} "
