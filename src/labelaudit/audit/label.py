@@ -6,14 +6,24 @@ from the neighbour graph: each example's probabilities are the label shares of i
 neighbours (itself excluded), with one pseudo-count spread evenly over the classes, and then
 applies the same confident learning. Rows without neighbours are left out, and so is every row
 when the labels of the rows it covers hold a single class (a note says so).
+
+With both (``neighbor_evidence``, see :class:`LabelCheck`) the neighbours' probabilities are a
+second member next to ``pred_probs``, weighted as an ensemble is
+(:func:`labelaudit._ensemble.likelihood_weights`: the mixture weights that best explain the
+given labels), and confident learning runs on the mixture. Both members are out-of-sample (a
+row's own label is never among its neighbours'); neither is copied: the mixture and the
+neighbours' probabilities are computed block by block as the passes read them.
 """
 
 from __future__ import annotations
 
 from typing import Any, ClassVar
 
+import logging
+
 import numpy as np
 
+from labelaudit._ensemble import WeightedProbs, likelihood_weights
 from labelaudit._kernels import SCORE_METHODS
 from labelaudit._passes import Passes, open_passes
 from labelaudit._validate import check_choice, check_two_classes
@@ -28,6 +38,11 @@ from labelaudit.audit._rows import (
     row_pass,
 )
 from labelaudit.filter import RULES, FlagPlan, check_filter_options
+
+logger = logging.getLogger(__name__)
+
+NEIGHBOR_EVIDENCE = ("auto", True, False)
+NEIGHBOR_DEFAULT: Any = False
 
 
 def knn_pred_probs(graph: KnnGraph, codes: np.ndarray, num_classes: int) -> np.ndarray:
@@ -53,6 +68,75 @@ def knn_pred_probs(graph: KnnGraph, codes: np.ndarray, num_classes: int) -> np.n
     return (counts + 1.0 / num_classes) / (graph.k + 1.0)
 
 
+def _neighbor_counts(graph: KnnGraph, positions: np.ndarray, codes: np.ndarray, num_classes: int) -> np.ndarray:
+    """Neighbour label counts, shape ``(len(positions), K)``, of the graph rows ``positions``."""
+    neighbors = codes[graph.indices[positions]]
+    cells = (np.arange(len(positions))[:, None] * num_classes + neighbors).ravel()
+    return np.bincount(cells, minlength=len(positions) * num_classes).reshape(-1, num_classes)
+
+
+class NeighborProbs:
+    """:func:`knn_pred_probs` of every row, computed for the rows that are read.
+
+    Rows without neighbours read ``fallback`` (the model's ``pred_probs``) instead. Has
+    ``shape``, ``dtype``, ``ndim`` and row slicing, like :class:`labelaudit._ensemble.WeightedProbs`.
+
+    >>> from labelaudit.audit._knn import build_knn_graph
+    >>> g = build_knn_graph(np.array([[0.0], [0.1], [0.2], [5.0]]), 2)
+    >>> NeighborProbs(g, np.array([0, 0, 1, 1]), np.full((4, 2), .5))[2:3].round(2)
+    array([[0.83, 0.17]])
+    """
+
+    ndim = 2
+    dtype = np.dtype(np.float64)
+
+    def __init__(self, graph: KnnGraph, codes: np.ndarray, fallback: Any) -> None:
+        self.graph = graph
+        self.codes = codes
+        self.fallback = fallback
+        self.shape = (graph.num_examples, int(fallback.shape[1]))
+        self.position: np.ndarray | None = None  # graph row of each row (-1: none)
+        if len(graph.rows) < graph.num_examples:
+            self.position = np.full(graph.num_examples, -1, dtype=np.int64)
+            self.position[graph.rows] = np.arange(len(graph.rows))
+
+    def __getitem__(self, key: Any) -> np.ndarray:
+        n, num_classes = self.shape
+        rows = np.arange(*key.indices(n)) if isinstance(key, slice) else np.asarray(key).reshape(-1)
+        positions = rows if self.position is None else self.position[rows]
+        covered = positions >= 0
+        out = np.empty((len(rows), num_classes))
+        counts = _neighbor_counts(self.graph, positions[covered], self.codes, num_classes)
+        out[covered] = (counts + 1.0 / num_classes) / (self.graph.k + 1.0)
+        if not covered.all():
+            out[~covered] = np.asarray(self.fallback[key], dtype=np.float64).reshape(-1, num_classes)[~covered]
+        return out if np.ndim(key) or isinstance(key, slice) else out[0]
+
+
+def neighbor_self_confidence(graph: KnnGraph, codes: np.ndarray, num_classes: int) -> np.ndarray:
+    """``knn_pred_probs[i, codes[i]]`` of the covered rows, without the ``n x K`` probabilities."""
+    agree = (codes[graph.indices] == codes[graph.rows][:, None]).sum(axis=1)
+    return (agree + 1.0 / num_classes) / (graph.k + 1.0)
+
+
+def with_neighbor_evidence(inputs: AuditInputs) -> tuple[WeightedProbs, np.ndarray, list[str]]:
+    """The model's ``pred_probs`` and the neighbours' as one (see the module documentation):
+    the mixture, its weights ``[model, neighbours]`` and the notes."""
+    graph = inputs.graph
+    codes, k = inputs.labels.codes, inputs.labels.num_classes
+    model = np.asarray(inputs.passes.stats.self_confidence, dtype=np.float64)
+    neighbors = model.copy()  # rows without neighbours: the model's
+    neighbors[graph.rows] = neighbor_self_confidence(graph, codes, k)
+    weights = likelihood_weights(np.stack([model, neighbors], axis=1))
+    logger.info("label: weights of the model and of the neighbours %s", np.round(weights, 4).tolist())
+    notes = graph.notes(
+        f"probabilities: the model's and those from the labels of each example's {graph.k} "
+        f"nearest neighbours, weighted {weights[0]:.3f} and {weights[1]:.3f} (the mixture that "
+        "best explains the given labels)."
+    )
+    return WeightedProbs([inputs.pred_probs, NeighborProbs(graph, codes, inputs.pred_probs)], weights), weights, notes
+
+
 def label_issue_mask(passes: Passes, filter_by: str, frac_noise: float) -> np.ndarray:
     """The mask of :func:`labelaudit.find_label_issues` over already opened ``passes`` (which
     keep what every rule needs: self-confidence and the row sample); other options the defaults."""
@@ -60,10 +144,25 @@ def label_issue_mask(passes: Passes, filter_by: str, frac_noise: float) -> np.nd
     return np.asarray(RULES[filter_by].select(passes, plan).mask_in(passes))
 
 
-def _check_options(filter_by: str, frac_noise: Any, method: str) -> float:
+def _check_options(filter_by: str, frac_noise: Any, method: str, neighbor_evidence: Any) -> float:
     """``frac_noise``, after checking the options as the core functions do."""
     check_choice("method", method, SCORE_METHODS)
+    if not (neighbor_evidence is True or neighbor_evidence is False or neighbor_evidence == "auto"):
+        raise ValueError(f"neighbor_evidence must be 'auto', True or False; got {neighbor_evidence!r}.")
     return check_filter_options(filter_by, frac_noise, 1, None, None, None, None)[0]
+
+
+def _combines(inputs: AuditInputs, neighbor_evidence: Any) -> bool:
+    """Whether the check weighs the neighbours' labels next to ``pred_probs``."""
+    if inputs.pred_probs is None or neighbor_evidence is False:
+        return False
+    has_neighbors = "neighbors" in inputs.available()
+    if neighbor_evidence is True and not has_neighbors:
+        raise ValueError(
+            "neighbor_evidence=True needs features or knn_graph besides pred_probs; pass one or "
+            "use neighbor_evidence='auto'."
+        )
+    return has_neighbors
 
 
 def _row_functions(codes: np.ndarray, method: str) -> dict[str, RowFunction]:
@@ -79,6 +178,13 @@ class LabelCheck(Check):
     in :func:`labelaudit.find_label_issues`, ``method`` as in
     :func:`labelaudit.get_label_quality_scores`. Extra columns: ``given_label`` and
     ``predicted_label`` (the most probable class; the given label for rows left out).
+
+    ``neighbor_evidence`` (``"auto"``, True or False; default NEIGHBOR_DEFAULT): with
+    ``pred_probs`` and the neighbour graph (``features`` or ``knn_graph``) both given, whether
+    the neighbours' label shares join the model's ``pred_probs`` as a second ensemble member,
+    weighted by the likelihood of the given labels (see the module documentation). ``"auto"``
+    combines whenever both are given, True requires both, False uses ``pred_probs`` alone.
+    ``info["weights"]`` holds the weights ``{"pred_probs": w, "neighbors": 1 - w}``.
     """
 
     name = "label"
@@ -87,24 +193,44 @@ class LabelCheck(Check):
         "filter_by": "auto",
         "frac_noise": 1.0,
         "method": "self_confidence",
+        "neighbor_evidence": NEIGHBOR_DEFAULT,
     }
 
     def reads(
-        self, inputs: AuditInputs, *, filter_by: str, frac_noise: float, method: str
+        self,
+        inputs: AuditInputs,
+        *,
+        filter_by: str,
+        frac_noise: float,
+        method: str,
+        neighbor_evidence: Any,
     ) -> dict[str, RowFunction]:
-        _check_options(filter_by, frac_noise, method)
-        if inputs.pred_probs is None:
+        _check_options(filter_by, frac_noise, method, neighbor_evidence)
+        if inputs.pred_probs is None or _combines(inputs, neighbor_evidence):
             return {}
         return _row_functions(inputs.labels.codes, method)
 
     def run(
-        self, inputs: AuditInputs, *, filter_by: str, frac_noise: float, method: str
+        self,
+        inputs: AuditInputs,
+        *,
+        filter_by: str,
+        frac_noise: float,
+        method: str,
+        neighbor_evidence: Any,
     ) -> CheckResult:
-        frac_noise = _check_options(filter_by, frac_noise, method)
+        frac_noise = _check_options(filter_by, frac_noise, method, neighbor_evidence)
         labels = inputs.labels
         n, k = inputs.num_examples, labels.num_classes
         notes: list[str] = []
-        if inputs.pred_probs is not None:
+        info: dict[str, Any] = {}
+        combined = _combines(inputs, neighbor_evidence)
+        if combined:
+            rows = np.arange(n)
+            pred_probs, weights, notes = with_neighbor_evidence(inputs)
+            source = "pred_probs+neighbors"
+            info["weights"] = {"pred_probs": float(weights[0]), "neighbors": float(weights[1])}
+        elif inputs.pred_probs is not None:
             rows = np.arange(n)
             pred_probs = inputs.pred_probs
             source = "pred_probs"
@@ -127,7 +253,7 @@ class LabelCheck(Check):
             rows = rows[:0]
         if len(rows):
             functions = _row_functions(codes, method)
-            if inputs.pred_probs is not None:  # the audit's passes and per-row values
+            if inputs.pred_probs is not None and not combined:  # the audit's passes and values
                 passes, values = inputs.passes, inputs.row_values(functions)
             else:
                 passes = open_passes(
@@ -144,6 +270,6 @@ class LabelCheck(Check):
             is_issue=is_issue,
             score=score,
             columns={"given_label": given_names, "predicted_label": predicted_names},
-            info={"source": source, "num_classes": int(k)},
+            info={"source": source, "num_classes": int(k), **info},
             notes=notes,
         )
