@@ -17,9 +17,8 @@ neighbours' probabilities are computed block by block as the passes read them.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
 import logging
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -41,8 +40,6 @@ from labelaudit.filter import RULES, FlagPlan, check_filter_options
 
 logger = logging.getLogger(__name__)
 
-NEIGHBOR_EVIDENCE = ("auto", True, False)
-NEIGHBOR_DEFAULT: Any = False
 
 
 def knn_pred_probs(graph: KnnGraph, codes: np.ndarray, num_classes: int) -> np.ndarray:
@@ -119,6 +116,34 @@ def neighbor_self_confidence(graph: KnnGraph, codes: np.ndarray, num_classes: in
     return (agree + 1.0 / num_classes) / (graph.k + 1.0)
 
 
+def _log_likelihood(self_confidence: np.ndarray, weights: np.ndarray) -> float:
+    return float(np.log(np.maximum(self_confidence @ weights, 1e-300)).sum())
+
+
+def neighbor_weights(model: np.ndarray, neighbors: np.ndarray, prior: np.ndarray) -> np.ndarray:
+    """Weights ``[model, neighbours]`` from each row's probability of its given label under each.
+
+    The class shares (``prior``) join the mixture fit, so the neighbours are weighted for what
+    they know beyond them (any smoothing of an over-confident model explains labels better), and
+    the neighbours get weight 0 unless they raise the log likelihood by more than the Bayesian
+    information criterion's price of one more weight, ``log(n) / 2``.
+
+    >>> model = np.array([.9, .8, .9, .2, .9, .8])
+    >>> neighbors = np.array([.9, .9, .8, .9, .9, .9])  # they explain row 3, which the model does not
+    >>> neighbor_weights(model, neighbors, np.full(6, .5)).round(3).tolist()
+    [0.0, 1.0]
+    >>> neighbor_weights(model, np.full(6, .5), np.full(6, .5)).tolist()  # no better than the shares
+    [1.0, 0.0]
+    """
+    with_neighbors = np.stack([model, neighbors, prior], axis=1)
+    without = with_neighbors[:, [0, 2]]
+    full, reduced = likelihood_weights(with_neighbors), likelihood_weights(without)
+    gain = _log_likelihood(with_neighbors, full) - _log_likelihood(without, reduced)
+    if gain <= 0.5 * np.log(len(model)) or full[:2].sum() <= 0:
+        return np.array([1.0, 0.0])
+    return full[:2] / full[:2].sum()
+
+
 def with_neighbor_evidence(inputs: AuditInputs) -> tuple[WeightedProbs, np.ndarray, list[str]]:
     """The model's ``pred_probs`` and the neighbours' as one (see the module documentation):
     the mixture, its weights ``[model, neighbours]`` and the notes."""
@@ -127,7 +152,7 @@ def with_neighbor_evidence(inputs: AuditInputs) -> tuple[WeightedProbs, np.ndarr
     model = np.asarray(inputs.passes.stats.self_confidence, dtype=np.float64)
     neighbors = model.copy()  # rows without neighbours: the model's
     neighbors[graph.rows] = neighbor_self_confidence(graph, codes, k)
-    weights = likelihood_weights(np.stack([model, neighbors], axis=1))
+    weights = neighbor_weights(model, neighbors, (inputs.passes.class_counts / len(codes))[codes])
     logger.info("label: weights of the model and of the neighbours %s", np.round(weights, 4).tolist())
     notes = graph.notes(
         f"probabilities: the model's and those from the labels of each example's {graph.k} "
@@ -179,12 +204,17 @@ class LabelCheck(Check):
     :func:`labelaudit.get_label_quality_scores`. Extra columns: ``given_label`` and
     ``predicted_label`` (the most probable class; the given label for rows left out).
 
-    ``neighbor_evidence`` (``"auto"``, True or False; default NEIGHBOR_DEFAULT): with
-    ``pred_probs`` and the neighbour graph (``features`` or ``knn_graph``) both given, whether
-    the neighbours' label shares join the model's ``pred_probs`` as a second ensemble member,
-    weighted by the likelihood of the given labels (see the module documentation). ``"auto"``
-    combines whenever both are given, True requires both, False uses ``pred_probs`` alone.
-    ``info["weights"]`` holds the weights ``{"pred_probs": w, "neighbors": 1 - w}``.
+    ``neighbor_evidence`` (``"auto"``, True or False; default False): with ``pred_probs`` and
+    the neighbour graph (``features`` or ``knn_graph``) both given, whether the neighbours' label
+    shares join the model's ``pred_probs`` as a second ensemble member, weighted by the
+    likelihood of the given labels (:func:`neighbor_weights`; weight 0 unless they explain the
+    labels better than the class shares do, by the BIC's margin). ``"auto"`` combines whenever
+    both are given, True requires both, False uses ``pred_probs`` alone. ``info["weights"]``
+    holds ``{"pred_probs": w, "neighbors": 1 - w}``. Measured by ``benchmarks/bench_neighbors.py``
+    (60 noisy cases from scikit-learn's datasets): F1 0.726 -> 0.788 and AUROC 0.915 -> 0.940 on
+    the mean with the raw features, no change at all with random features. Off by default: a
+    combined mixture is read by passes of its own (about 10 reads of ``pred_probs`` instead of
+    the audit's 4), which the shared passes do not fold in yet.
     """
 
     name = "label"
@@ -193,7 +223,7 @@ class LabelCheck(Check):
         "filter_by": "auto",
         "frac_noise": 1.0,
         "method": "self_confidence",
-        "neighbor_evidence": NEIGHBOR_DEFAULT,
+        "neighbor_evidence": False,
     }
 
     def reads(
@@ -225,11 +255,14 @@ class LabelCheck(Check):
         notes: list[str] = []
         info: dict[str, Any] = {}
         combined = _combines(inputs, neighbor_evidence)
+        if combined:  # neighbours weighted 0: the model alone, on the audit's shared passes
+            mixture, weights, notes = with_neighbor_evidence(inputs)
+            info["weights"] = {"pred_probs": float(weights[0]), "neighbors": float(weights[1])}
+            combined = bool(weights[1] > 0)
         if combined:
             rows = np.arange(n)
-            pred_probs, weights, notes = with_neighbor_evidence(inputs)
+            pred_probs = mixture
             source = "pred_probs+neighbors"
-            info["weights"] = {"pred_probs": float(weights[0]), "neighbors": float(weights[1])}
         elif inputs.pred_probs is not None:
             rows = np.arange(n)
             pred_probs = inputs.pred_probs
