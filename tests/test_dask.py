@@ -204,3 +204,22 @@ def test_cli_scheduler_option_gives_the_same_files(client, tmp_path) -> None:  #
     assert main([*common, "--out", str(tmp_path / "dask"), "--scheduler", client.scheduler.address]) == 0
     for name in ("issues.csv", "health.json"):
         assert (tmp_path / "dask" / name).read_text() == (tmp_path / "local" / name).read_text()
+
+
+def test_cli_on_a_local_dask_cluster_writes_the_in_memory_issues(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """`labelaudit audit --dask-workers 2` with the defaults (rule and score "auto")."""
+    import subprocess
+    import sys
+
+    labels, pred_probs = (a[:60_000] for a in data())
+    np.save(tmp_path / "labels.npy", labels)
+    np.save(tmp_path / "pred_probs.npy", pred_probs)
+    common = [sys.executable, "-m", "labelaudit", "audit", "--labels", "labels.npy", "--pred-probs", "pred_probs.npy"]
+    for extra, out in (([], "memory"), (["--dask-workers", "2"], "dask")):
+        done = subprocess.run([*common, *extra, "--out", out], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+    assert "flagged by auto" in done.stdout
+    memory, dask = ((tmp_path / out / "issues.csv").read_text() for out in ("memory", "dask"))
+    assert memory == dask and memory.count("\n") > 1000
+    ranked = la.find_label_issues(labels, pred_probs, filter_by="auto", return_indices_ranked_by="auto")
+    assert [int(line.split(",")[0]) for line in memory.splitlines()[1:]] == ranked.tolist()
