@@ -159,6 +159,10 @@ def test_audit_defaults_to_auto_by_hand(files, tmp_path):
     assert issues["row"].tolist() == [2, 5] == np.flatnonzero(given < 0.5).tolist()
     np.testing.assert_allclose(issues["label_quality"], given[[2, 5]])
     np.testing.assert_allclose(issues["label_quality"], [0.135290, 0.376356], atol=1e-6)
+    health = json.loads((tmp_path / "o" / "health.json").read_text())
+    assert health["label_rule"] == {"filter_by": "auto", "rank_by": "auto"}
+    assert "the <code>auto</code> rule, worst first by the <code>auto</code> score" in (
+        tmp_path / "o" / "report.html").read_text()
 
 
 @pytest.mark.parametrize("probs", ["pred_probs.csv", "pred_probs.parquet"])

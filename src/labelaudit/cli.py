@@ -369,9 +369,12 @@ def _show(frame: Any, top: int) -> str:
 def _stage_results(
     run: Any, data: Labelled, issues: Any, health: dict[str, Any], *, title: str,
     issues_format: str = "csv", documents: dict[str, Any] | None = None,
+    rule: tuple[str, str] = (FILTER_BY, RANK_BY),
 ) -> list[Path]:
     """Stage the issues, health.json, the examples (when they are not the user's table), the
-    data's extra tables, any JSON ``documents`` and report.html in ``run``, then commit them."""
+    data's extra tables, any JSON ``documents`` and report.html in ``run``, then commit them.
+
+    ``rule``: the ``(filter_by, rank_by)`` the issues came from, kept in health.json."""
     from labelaudit._json import plain
     from labelaudit.io import Dataset
     from labelaudit.models import check_against_chance
@@ -379,7 +382,7 @@ def _stage_results(
     from labelaudit.report._findings import Examples, demo_note, label_findings, text_columns
 
     chance = check_against_chance(data.codes, data.pred_probs)
-    health = {**health, "model_check": chance.to_dict()}
+    health = {**health, "label_rule": {"filter_by": rule[0], "rank_by": rule[1]}, "model_check": chance.to_dict()}
     if data.image_checks is not None:
         health["image_checks"] = plain(data.image_checks.to_record()["checks"])
     if chance.at_chance:
@@ -742,7 +745,8 @@ def run_audit(args: argparse.Namespace) -> int:
               "an image check flagged (an is_<check>_issue column per check)")
     title = f"Label audit of {Path(args.data or args.labels).name}"
     with run:
-        written = _stage_results(run, data, issues, summary.to_dict(), title=title, issues_format=args.format)
+        written = _stage_results(run, data, issues, summary.to_dict(), title=title, issues_format=args.format,
+                                 rule=(args.filter_by, args.rank_by))
     print("\nWrote " + ", ".join(map(str, written)))
     print(_next_steps(args.out))
     return 0

@@ -522,6 +522,20 @@ def _issue_section(index: int, issue_type: str, frame: pd.DataFrame, findings: F
     )
 
 
+def _rule_text(rule: dict[str, str] | None) -> str:
+    """``"; here ..."``: the rule and the score of this run, when the results folder records them.
+
+    >>> _rule_text({"filter_by": "auto", "rank_by": "self_confidence"})
+    '; here the <code>auto</code> rule, worst first by the <code>self_confidence</code> score'
+    """
+    if not rule:
+        return ""
+    return (
+        f"; here the <code>{_e(rule['filter_by'])}</code> rule, worst first by the "
+        f"<code>{_e(rule['rank_by'])}</code> score"
+    )
+
+
 def _overview(findings: Findings) -> str:
     """The cards (score and counts) and what each count means."""
     health, cards, terms = findings.health, [], []
@@ -560,7 +574,9 @@ def _overview(findings: Findings) -> str:
             + (
                 ": the examples that the <code>filter_by</code> rule of "
                 "<code>find_label_issues</code> (<code>labelaudit audit --filter-by</code>) "
-                "flagged one by one, so their number can differ from the estimate above.</dd>"
+                "flagged one by one, so their number can differ from the estimate above"
+                + _rule_text((health or {}).get("label_rule"))
+                + ".</dd>"
                 if issue_type == "label"
                 else f", flagged by the {_e(issue_type)} check.</dd>"
             )
