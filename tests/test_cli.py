@@ -159,6 +159,7 @@ def test_audit_defaults_to_auto_by_hand(files, tmp_path):
     assert issues["row"].tolist() == [2, 5] == np.flatnonzero(given < 0.5).tolist()
     np.testing.assert_allclose(issues["label_quality"], given[[2, 5]])
     np.testing.assert_allclose(issues["label_quality"], [0.135290, 0.376356], atol=1e-6)
+    assert issues["predicted_label"].tolist() == [1, 0]  # the posterior's class (two classes: the other)
     health = json.loads((tmp_path / "o" / "health.json").read_text())
     assert health["label_rule"] == {"filter_by": "auto", "rank_by": "auto"}
     assert "the <code>auto</code> rule, worst first by the <code>auto</code> score" in (

@@ -99,6 +99,22 @@ def test_auto_leaves_min_examples_per_class_unflagged_highest_score_first():
     assert find_label_issues([0, 0, 0, 1], tied, filter_by="auto", min_examples_per_class=2).nonzero()[0].tolist() == [1]
 
 
+def test_suggested_labels_follow_the_noise_corrected_posterior():
+    from labelaudit._passes import open_passes
+    from labelaudit.auto import NoiseCorrection, suggested_labels
+
+    # given 0 is often a mislabelled 2, never a mislabelled 1: a row labelled 0 that the model
+    # finds as likely 1 as 2 is suggested 2
+    correction = NoiseCorrection(np.array([[.6, .0, .4], [.2, .9, .0], [.2, .1, .6]]), 1.0)
+    values = np.array([[.2, .45, .35], [.1, .8, .1]])
+    assert correction.suggestions(np.array([0, 1]), values).tolist() == [2, 1]  # 0 x .45 < .4 x .35
+    assert NoiseCorrection(correction.transition, 0.0).suggestions(np.array([0, 1]), values).tolist() == [1, 1]
+    labels, probs, _ = _noisy(4, n=200, k=3)
+    found = NoiseCorrection.of(open_passes(labels, probs))
+    expected = (found.transition[labels] ** found.weight * probs).argmax(axis=1)
+    np.testing.assert_array_equal(suggested_labels(labels, probs), expected)
+
+
 def test_clean_learning_defaults_to_auto_and_never_empties_a_class():
     from labelaudit import CleanLearning
 

@@ -242,6 +242,9 @@ def build_model(name: str, numeric: Sequence[Any] = (), categorical: Sequence[An
 def _issues_table(data: Labelled, filter_by: str, rank_by: str, inputs: tuple[Any, Any] | None = None) -> Any:
     """Flagged rows, most likely wrong first: row, given_label, predicted_label, label_quality.
 
+    ``predicted_label`` is the most probable class of the model, or with ``filter_by="auto"``
+    of the noise-corrected posterior that flagged the row (:func:`labelaudit.auto.suggested_labels`).
+
     ``inputs``: ``(codes, pred_probs)`` to compute from instead of ``data``'s (dask arrays).
     With image checks, the rows any check flagged (label issues first, then the others from the
     lowest label quality up), with ``is_<type>_issue`` per check and each duplicate set named
@@ -255,6 +258,12 @@ def _issues_table(data: Labelled, filter_by: str, rank_by: str, inputs: tuple[An
     codes, pred_probs = inputs or (data.codes, data.pred_probs)
     ranked = find_label_issues(codes, pred_probs, filter_by=filter_by, return_indices_ranked_by=rank_by)
     scores = np.asarray(get_label_quality_scores(codes, pred_probs, method=rank_by))
+    if filter_by == "auto":  # the posterior that flagged the rows suggests their labels
+        from labelaudit.auto import suggested_labels
+
+        predicted = suggested_labels(data.codes, data.pred_probs)
+    else:
+        predicted = data.pred_probs.argmax(axis=1)
     order, flags = ranked, {}
     checks = None if data.image_checks is None else data.image_checks.issues
     if checks is not None:
@@ -267,7 +276,7 @@ def _issues_table(data: Labelled, filter_by: str, rank_by: str, inputs: tuple[An
         {
             "row": order,
             "given_label": data.classes[data.codes[order]],
-            "predicted_label": data.classes[data.pred_probs[order].argmax(axis=1)],
+            "predicted_label": data.classes[predicted[order]],
             "label_quality": scores[order],
             **{name: flag[order] for name, flag in flags.items()},
         }
