@@ -64,6 +64,9 @@ def _key_ties(method: str, labels: np.ndarray, p: np.ndarray, a: int, b: int) ->
         return _margin(labels, p, a) == _margin(labels, p, b)
     if ya != yb:
         return False
+    if method == "auto":  # the min_examples_per_class guard lets go of the highest scores
+        scores = la.get_label_quality_scores(labels, p, method="auto")
+        return bool(scores[a] == scores[b])
     by_class = p[a, ya] == p[b, ya]
     by_cell = bool(np.any((p[a] - p[a, ya]) == (p[b] - p[b, ya])))  # equal p[j] - p[y] for some j
     return {"prune_by_class": by_class, "prune_by_noise_rate": by_cell, "both": by_class or by_cell}[method]

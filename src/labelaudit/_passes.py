@@ -144,6 +144,7 @@ class Passes:
         self._with_agrees = with_agrees
         self._with_sample = with_sample
         self._thresholds = None if thresholds is None else check_class_thresholds(thresholds, self.num_classes)
+        self.derived: dict[str, Any] = {}  # estimates of later passes that several callers share
 
     @property
     def values_checked(self) -> bool:

@@ -107,11 +107,14 @@ class NoiseCorrection:
 
     @classmethod
     def of(cls, passes: Passes) -> NoiseCorrection:
-        """Estimated from the passes (pass 2, then one pass for the likelihood of ``w``)."""
-        transition = noise_transition(passes)
-        task = _LikelihoodPass(transition)
-        passes.run(task)
-        return cls(transition, float(WEIGHT_GRID[int(np.argmax(task.total))]))
+        """Estimated from the passes (pass 2, then one pass for the likelihood of ``w``), once
+        per ``passes``."""
+        if "noise_correction" not in passes.derived:
+            transition = noise_transition(passes)
+            task = _LikelihoodPass(transition)
+            passes.run(task)
+            passes.derived["noise_correction"] = cls(transition, float(WEIGHT_GRID[int(np.argmax(task.total))]))
+        return passes.derived["noise_correction"]
 
     def verdicts(self, labels: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Posterior of the given label and largest posterior of another class, per row."""
