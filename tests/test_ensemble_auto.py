@@ -113,6 +113,13 @@ def test_suggested_labels_follow_the_noise_corrected_posterior():
     found = NoiseCorrection.of(open_passes(labels, probs))
     expected = (found.transition[labels] ** found.weight * probs).argmax(axis=1)
     np.testing.assert_array_equal(suggested_labels(labels, probs), expected)
+    from labelaudit import Audit
+
+    issues = Audit(label=labels).run(pred_probs=probs, issue_types={"label": {}}, verbose=False).issues
+    flagged = issues["is_label_issue"].to_numpy()
+    assert flagged.any()
+    np.testing.assert_array_equal(issues["predicted_label"].to_numpy()[flagged], expected[flagged])
+    np.testing.assert_array_equal(issues["predicted_label"].to_numpy()[~flagged], probs[~flagged].argmax(axis=1))
 
 
 def test_clean_learning_defaults_to_auto_and_never_empties_a_class():
